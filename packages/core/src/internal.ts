@@ -1,0 +1,26 @@
+/** Core-internal hooks between `Task` and `TaskManager`; not exported from the package. */
+export const kAttachSink = Symbol('taskbuffer.attachSink');
+export const kDetachSink = Symbol('taskbuffer.detachSink');
+export const kEmit = Symbol('taskbuffer.emit');
+export const kScheduleInfo = Symbol('taskbuffer.scheduleInfo');
+
+/** A promise with its settle functions, for queues that settle callers later. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+export function createDeferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

@@ -1,0 +1,102 @@
+import type { Clock } from './clock.js';
+import type { Task } from './task.js';
+import type { IScheduledRun, IScheduledTaskInfo, ITaskEvent, TTaskEventType } from './types.js';
+
+/** A result that may come now or later. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Any task, whatever its type parameters. */
+export type AnyTask = Task<any, any, any, any>;
+
+// ---------------------------------------------------------------------------
+// Constraints
+// ---------------------------------------------------------------------------
+
+/** Extra fields a port may put on an event it asks the manager to emit. */
+export type TaskEventFields = Partial<Omit<ITaskEvent, 'type' | 'task' | 'timestamp'>>;
+
+/** What a constraint engine may ask of the manager that owns it. */
+export interface ConstraintEngineHost {
+  readonly clock: Clock;
+  /**
+   * Starts the task now. The returned promise settles like `task.trigger()`;
+   * `onFinished` is called once the task function has really returned.
+   */
+  execute(task: AnyTask, input: unknown, onFinished: () => void): Promise<unknown>;
+  /** Emits an event on the task (and so on the manager's `taskSubject`). */
+  emit(task: AnyTask, type: TTaskEventType, fields?: TaskEventFields): void;
+}
+
+/** Runs every trigger of a manager through its constraint groups. */
+export interface ConstraintEnginePort {
+  addGroup(group: ConstraintGroupPort): void;
+  /** Removes a group; what waited only on it is re-evaluated. */
+  removeGroup(group: ConstraintGroupPort): void;
+  /**
+   * Admits, queues or skips one trigger. Resolves with the task's result, or
+   * `undefined` when a `shouldExecute` said no; rejects with the task's error.
+   */
+  run(task: AnyTask, input: unknown): Promise<unknown>;
+  /** Rejects every trigger still waiting and clears timers. */
+  stop(reason: string): void;
+}
+
+/**
+ * What a constraint group looks like to core. `@taskbuffer/constraints`'
+ * `TaskConstraintGroup` implements it; the first group added to a manager
+ * supplies the engine all of its groups share.
+ */
+export interface ConstraintGroupPort {
+  readonly name: string;
+  createConstraintEngine(host: ConstraintEngineHost): ConstraintEnginePort;
+}
+
+// ---------------------------------------------------------------------------
+// Scheduling
+// ---------------------------------------------------------------------------
+
+/** Per-schedule options. */
+export interface ScheduleOptions {
+  /** IANA time zone; overrides the scheduler's default. */
+  timezone?: string;
+  /** `skip` (default): a tick is skipped while the previous run still runs. */
+  overlap?: 'skip' | 'allow';
+  /** `none` (default): missed ticks are reported, not run. `last`: the latest missed tick runs once. */
+  catchUp?: 'none' | 'last';
+}
+
+/** One tick of a schedule. */
+export interface ScheduledTick {
+  /** The scheduled time, epoch ms on the second; the same on every instance. */
+  scheduledTime: number;
+}
+
+/** What a scheduler may ask of the manager that owns it. */
+export interface SchedulerHost {
+  readonly clock: Clock;
+  /**
+   * Runs one tick: consults the distributed coordinator, then goes through the
+   * constraint groups. Resolves when the run has ended; never rejects.
+   */
+  runScheduledTask(taskName: string, tick: ScheduledTick): Promise<void>;
+  /** Reports a tick that did not run (overlap, missed, …). */
+  reportSkippedTick(taskName: string, tick: ScheduledTick, reason: string): void;
+}
+
+/** Plugs cron into a manager; `@taskbuffer/scheduler`'s `CronScheduler` implements it. */
+export interface SchedulerPort {
+  /**
+   * Registers (or replaces) a task's schedule. Throws at once for an invalid
+   * expression or time zone.
+   */
+  schedule(taskName: string, expression: string, options?: ScheduleOptions): void;
+  /** Removes a schedule; `false` when there was none. */
+  unschedule(taskName: string): boolean;
+  start(host: SchedulerHost): MaybePromise<void>;
+  /** Clears every timer; a stopped scheduler keeps no process alive. */
+  stop(): MaybePromise<void>;
+  getScheduledTasks(): IScheduledTaskInfo[];
+  getNextScheduledRuns(limit: number): IScheduledRun[];
+  /** The schedule of one task, if any. */
+  getSchedule(taskName: string): { expression: string; nextRun?: Date } | undefined;
+}

@@ -1,0 +1,377 @@
+import { Subject } from 'rxjs';
+import { type Clock, systemClock } from './clock.js';
+import type { AbstractDistributedCoordinator, IDistributedTaskRequest } from './distributed-coordination.js';
+import { MissingPortError, TaskNotFoundError, TaskbufferError, invalidOption } from './errors.js';
+import { kAttachSink, kDetachSink, kEmit, kScheduleInfo, toError } from './internal.js';
+import type {
+  AnyTask,
+  ConstraintEngineHost,
+  ConstraintEnginePort,
+  ConstraintGroupPort,
+  ScheduleOptions,
+  ScheduledTick,
+  SchedulerHost,
+  SchedulerPort,
+} from './ports.js';
+import type { IScheduledRun, IScheduledTaskInfo, ITaskEvent, ITaskExecutionReport, ITaskMetadata } from './types.js';
+
+/** Options of `new TaskManager()`; every one is optional. */
+export interface ITaskManagerOptions {
+  /** Enables cron: `new CronScheduler()` from `@taskbuffer/scheduler`. */
+  scheduler?: SchedulerPort;
+  /** Consulted before every scheduled run, so that one instance of a cluster runs each tick. */
+  distributedCoordinator?: AbstractDistributedCoordinator;
+  /** Identifies this instance to the coordinator. @default a random UUID */
+  instanceId?: string;
+  /** Where time comes from. @default systemClock */
+  clock?: Clock;
+}
+
+/** The manager's tasks by name. */
+export class TaskMap implements Iterable<AnyTask> {
+  readonly #tasks = new Map<string, AnyTask>();
+
+  get size(): number {
+    return this.#tasks.size;
+  }
+
+  get(name: string): AnyTask | undefined {
+    return this.#tasks.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.#tasks.has(name);
+  }
+
+  /** A copy of all tasks, in the order they were added. */
+  getArray(): AnyTask[] {
+    return [...this.#tasks.values()];
+  }
+
+  /** The first task that matches. */
+  findSync(predicate: (task: AnyTask) => boolean): AnyTask | undefined {
+    for (const task of this.#tasks.values()) if (predicate(task)) return task;
+    return undefined;
+  }
+
+  [Symbol.iterator](): Iterator<AnyTask> {
+    return this.#tasks.values();
+  }
+
+  /** @internal */
+  set(task: AnyTask): void {
+    this.#tasks.set(task.name, task);
+  }
+
+  /** @internal */
+  delete(name: string): boolean {
+    return this.#tasks.delete(name);
+  }
+}
+
+/**
+ * Holds tasks by name, routes every trigger through the constraint groups,
+ * runs cron schedules (with a scheduler) and merges every task's events into
+ * `taskSubject`.
+ */
+export class TaskManager {
+  /** The events of every task added to this manager. */
+  readonly taskSubject = new Subject<ITaskEvent>();
+  readonly taskMap = new TaskMap();
+  /** The constraint groups, in the order they were added. */
+  readonly constraintGroups: ConstraintGroupPort[] = [];
+  readonly scheduler: SchedulerPort | undefined;
+  readonly distributedCoordinator: AbstractDistributedCoordinator | undefined;
+  readonly instanceId: string;
+  readonly clock: Clock;
+
+  #engine: ConstraintEnginePort | undefined;
+  #forwarding = true;
+  #started = false;
+  readonly #engineHost: ConstraintEngineHost;
+  readonly #schedulerHost: SchedulerHost;
+
+  constructor(options: ITaskManagerOptions = {}) {
+    if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
+    const { scheduler, distributedCoordinator } = options;
+    if (scheduler !== undefined && (typeof scheduler !== 'object' || typeof scheduler.schedule !== 'function')) {
+      invalidOption('scheduler', 'a scheduler such as `new CronScheduler()`', scheduler);
+    }
+    if (
+      distributedCoordinator !== undefined &&
+      (typeof distributedCoordinator !== 'object' ||
+        typeof distributedCoordinator.fireDistributedTaskRequest !== 'function')
+    ) {
+      invalidOption('distributedCoordinator', 'an AbstractDistributedCoordinator', distributedCoordinator);
+    }
+    this.scheduler = scheduler;
+    this.distributedCoordinator = distributedCoordinator;
+    this.instanceId = options.instanceId ?? globalThis.crypto.randomUUID();
+    this.clock = options.clock ?? systemClock;
+    this.#engineHost = {
+      clock: this.clock,
+      execute: (task, input, onFinished) => task.trigger(input, { onFinished }),
+      emit: (task, type, fields) => task[kEmit](type, fields),
+    };
+    this.#schedulerHost = {
+      clock: this.clock,
+      runScheduledTask: (taskName, tick) => this.#runScheduled(taskName, tick),
+      reportSkippedTick: (taskName, tick, reason) => {
+        this.taskMap.get(taskName)?.[kEmit]('skipped', { reason, scheduledTime: tick.scheduledTime });
+      },
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // Tasks
+  // -------------------------------------------------------------------------
+
+  /** Registers a task under its name and forwards its events to `taskSubject`. */
+  addTask(task: AnyTask): void {
+    if (typeof task !== 'object' || task === null || typeof task.trigger !== 'function') {
+      invalidOption('task', 'a Task', task);
+    }
+    if (typeof task.name !== 'string' || task.name === '') {
+      invalidOption('task.name', 'a non-empty string (a TaskManager finds tasks by name)', task.name);
+    }
+    const existing = this.taskMap.get(task.name);
+    if (existing !== undefined) {
+      throw new TaskbufferError(
+        existing === task
+          ? `Task "${task.name}" was already added to this TaskManager`
+          : `A different task named "${task.name}" is already registered with this TaskManager`,
+      );
+    }
+    this.taskMap.set(task);
+    if (this.#forwarding) task[kAttachSink](this.taskSubject);
+    if (this.scheduler !== undefined) {
+      const scheduler = this.scheduler;
+      const name = task.name;
+      task[kScheduleInfo] = () => scheduler.getSchedule(name);
+    }
+  }
+
+  /** Removes a task (and its schedule); its events stop reaching `taskSubject`. */
+  removeTask(taskOrName: AnyTask | string): boolean {
+    const name = typeof taskOrName === 'string' ? taskOrName : taskOrName.name;
+    const task = this.taskMap.get(name);
+    if (task === undefined || (typeof taskOrName !== 'string' && task !== taskOrName)) return false;
+    this.taskMap.delete(name);
+    task[kDetachSink](this.taskSubject);
+    this.scheduler?.unschedule(name);
+    task[kScheduleInfo] = undefined;
+    return true;
+  }
+
+  getTaskByName(name: string): AnyTask | undefined {
+    return this.taskMap.get(name);
+  }
+
+  /** Triggers a task through the constraint groups. */
+  triggerTask(task: AnyTask, input?: unknown): Promise<any> {
+    return this.triggerTaskConstrained(task, input);
+  }
+
+  /** Triggers a registered task by name; rejects with `TaskNotFoundError` for an unknown name. */
+  triggerTaskByName(name: string, input?: unknown): Promise<any> {
+    const task = this.taskMap.get(name);
+    if (task === undefined) return Promise.reject(new TaskNotFoundError(name));
+    return this.triggerTaskConstrained(task, input);
+  }
+
+  /**
+   * Runs a task once every applicable constraint group admits it. Resolves
+   * with the result, or `undefined` when a `shouldExecute` said no.
+   */
+  triggerTaskConstrained(task: AnyTask, input?: unknown): Promise<any> {
+    if (this.#engine === undefined || this.constraintGroups.length === 0) return task.trigger(input);
+    return this.#engine.run(task, input);
+  }
+
+  /** Adds a task, runs it once through the constraints, removes it and reports. */
+  async addExecuteRemoveTask<TResult>(task: AnyTask & { trigger(input?: any): Promise<TResult> }, options?: { input?: unknown }): Promise<ITaskExecutionReport<TResult>> {
+    this.addTask(task);
+    const startTime = this.clock.now();
+    try {
+      const result = (await this.triggerTaskConstrained(task, options?.input)) as TResult;
+      const endTime = this.clock.now();
+      const steps = task.getStepsMetadata();
+      return {
+        taskName: task.name,
+        startTime,
+        endTime,
+        duration: endTime - startTime,
+        steps,
+        stepsCompleted: steps.filter((step) => step.status === 'completed').map((step) => step.name),
+        progress: task.getProgress(),
+        result,
+      };
+    } finally {
+      this.removeTask(task);
+    }
+  }
+
+  getTaskMetadata(name: string): ITaskMetadata | null {
+    return this.taskMap.get(name)?.getMetadata() ?? null;
+  }
+
+  getAllTasksMetadata(): ITaskMetadata[] {
+    return this.taskMap.getArray().map((task) => task.getMetadata());
+  }
+
+  getTasksByLabel(key: string, value: string): AnyTask[] {
+    return this.taskMap.getArray().filter((task) => task.hasLabel(key, value));
+  }
+
+  getTasksMetadataByLabel(key: string, value: string): ITaskMetadata[] {
+    return this.getTasksByLabel(key, value).map((task) => task.getMetadata());
+  }
+
+  // -------------------------------------------------------------------------
+  // Constraints
+  // -------------------------------------------------------------------------
+
+  /** Adds a constraint group (from `@taskbuffer/constraints`). Names must be unique. */
+  addConstraintGroup(group: ConstraintGroupPort): void {
+    if (typeof group !== 'object' || group === null || typeof group.createConstraintEngine !== 'function') {
+      invalidOption('group', 'a TaskConstraintGroup', group);
+    }
+    if (this.constraintGroups.some((existing) => existing.name === group.name)) {
+      throw new TaskbufferError(`A constraint group named "${group.name}" is already registered with this TaskManager`);
+    }
+    this.#engine ??= group.createConstraintEngine(this.#engineHost);
+    this.constraintGroups.push(group);
+    this.#engine.addGroup(group);
+  }
+
+  /** Removes a constraint group by name (or reference); what waited on it is re-evaluated. */
+  removeConstraintGroup(nameOrGroup: string | ConstraintGroupPort): boolean {
+    const index = this.constraintGroups.findIndex((group) =>
+      typeof nameOrGroup === 'string' ? group.name === nameOrGroup : group === nameOrGroup,
+    );
+    if (index === -1) return false;
+    const [group] = this.constraintGroups.splice(index, 1);
+    this.#engine?.removeGroup(group!);
+    return true;
+  }
+
+  // -------------------------------------------------------------------------
+  // Scheduling
+  // -------------------------------------------------------------------------
+
+  /** Adds a task and schedules it with a cron expression. */
+  addAndScheduleTask(task: AnyTask, cronExpression: string, options?: ScheduleOptions): void {
+    this.#requireScheduler();
+    if (this.taskMap.get(task.name) !== task) this.addTask(task);
+    this.scheduleTaskByName(task.name, cronExpression, options);
+  }
+
+  /** Schedules a registered task; throws for an unknown name or an invalid expression. */
+  scheduleTaskByName(name: string, cronExpression: string, options?: ScheduleOptions): void {
+    const scheduler = this.#requireScheduler();
+    if (!this.taskMap.has(name)) throw new TaskNotFoundError(name);
+    scheduler.schedule(name, cronExpression, options);
+  }
+
+  /** Removes a task's schedule; the task stays registered. */
+  descheduleTaskByName(name: string): boolean {
+    return this.scheduler?.unschedule(name) ?? false;
+  }
+
+  getScheduledTasks(): IScheduledTaskInfo[] {
+    if (this.scheduler === undefined) return [];
+    return this.scheduler.getScheduledTasks().map((info) => {
+      const task = this.taskMap.get(info.name);
+      if (task === undefined) return info;
+      return { ...info, steps: task.getStepsMetadata(), metadata: task.getMetadata() };
+    });
+  }
+
+  getNextScheduledRuns(limit = 10): IScheduledRun[] {
+    return this.scheduler?.getNextScheduledRuns(limit) ?? [];
+  }
+
+  // -------------------------------------------------------------------------
+  // Lifecycle
+  // -------------------------------------------------------------------------
+
+  /** Starts the coordinator and the scheduler. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    if (!this.#forwarding) {
+      this.#forwarding = true;
+      for (const task of this.taskMap) task[kAttachSink](this.taskSubject);
+    }
+    await this.distributedCoordinator?.start();
+    await this.scheduler?.start(this.#schedulerHost);
+  }
+
+  /**
+   * Stops the scheduler and the coordinator, rejects triggers still waiting on
+   * constraints, and stops forwarding task events.
+   */
+  async stop(): Promise<void> {
+    this.#started = false;
+    await this.scheduler?.stop();
+    this.#engine?.stop('the TaskManager was stopped');
+    await this.distributedCoordinator?.stop();
+    this.#forwarding = false;
+    for (const task of this.taskMap) task[kDetachSink](this.taskSubject);
+  }
+
+  #requireScheduler(): SchedulerPort {
+    if (this.scheduler === undefined) {
+      throw new MissingPortError(
+        'Cron scheduling needs a scheduler: install @taskbuffer/scheduler and pass ' +
+          '`new TaskManager({ scheduler: new CronScheduler() })`',
+      );
+    }
+    return this.scheduler;
+  }
+
+  async #runScheduled(taskName: string, tick: ScheduledTick): Promise<void> {
+    const task = this.taskMap.get(taskName);
+    if (task === undefined) return;
+    const coordinator = this.distributedCoordinator;
+    let request: IDistributedTaskRequest | undefined;
+    if (coordinator !== undefined) {
+      request = {
+        submitterId: this.instanceId,
+        requestResponseId: `${this.instanceId}:${taskName}:${tick.scheduledTime}`,
+        taskName,
+        taskVersion: task.version ?? '0',
+        taskExecutionTime: tick.scheduledTime,
+        taskExecutionTimeout: task.timeout ?? 0,
+        taskExecutionParallel: 1,
+        status: 'requesting',
+      };
+      let reason: string | undefined;
+      try {
+        const result = await coordinator.fireDistributedTaskRequest(request);
+        if (!result.shouldTrigger) reason = `distributed coordinator: ${result.reason || 'not elected'}`;
+      } catch (error) {
+        reason = `distributed coordinator failed: ${toError(error).message}`;
+      }
+      if (reason !== undefined) {
+        request.status = 'gotRejected';
+        this.#schedulerHost.reportSkippedTick(taskName, tick, reason);
+        return;
+      }
+    }
+    let failed = false;
+    try {
+      await this.triggerTaskConstrained(task);
+    } catch {
+      // The failure is on the task's events and `lastError`; a tick never rejects into the scheduler.
+      failed = true;
+    }
+    if (coordinator !== undefined && request !== undefined) {
+      try {
+        await coordinator.updateDistributedTaskRequest({ ...request, status: failed ? 'failed' : 'succeeded' });
+      } catch {
+        // Recording the outcome is best effort; the run itself has happened.
+      }
+    }
+  }
+}

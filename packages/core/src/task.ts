@@ -1,0 +1,667 @@
+import { Subject } from 'rxjs';
+import { type Clock, systemClock } from './clock.js';
+import { TaskAbortedError, TaskTimeoutError, invalidOption } from './errors.js';
+import {
+  type Deferred,
+  createDeferred,
+  kAttachSink,
+  kDetachSink,
+  kEmit,
+  kScheduleInfo,
+  toError,
+} from './internal.js';
+import { TaskStep } from './task-step.js';
+import type {
+  ITaskEvent,
+  ITaskFunction,
+  ITaskMetadata,
+  ITaskRetryOptions,
+  ITaskRunContext,
+  ITaskSetupFunction,
+  ITaskStep,
+  ITaskStepDefinition,
+  ITriggerOptions,
+  StepNames,
+  TTaskEventType,
+  TTaskStatus,
+} from './types.js';
+
+/** A task, or a function that returns one (resolved at run time). */
+export type TaskReference = Task<any, any, any, any> | (() => Task<any, any, any, any>);
+
+/** Options of `new Task()`. */
+export interface ITaskOptions<
+  TSetup = undefined,
+  TSteps extends ReadonlyArray<ITaskStepDefinition> = [],
+  TData extends object = Record<string, unknown>,
+  TResult = any,
+> {
+  /** The function to run. Receives the trigger's input, the setup value and a run context. */
+  taskFunction: ITaskFunction<TSetup, TResult>;
+  /** Identifies the task; required to add it to a `TaskManager`. */
+  name?: string;
+  /** Reported in metadata and to distributed coordinators. */
+  version?: string;
+  /** A typed bag of data for constraint matching and routing. @default {} */
+  data?: TData;
+  /** Declared steps, for progress. Declare them `as const` to type `notifyStep`. */
+  steps?: TSteps;
+  /** Limit how many runs happen at once and buffer the rest. @default false */
+  buffered?: boolean;
+  /**
+   * With `buffered`: how many runs at once, and how many calls may wait.
+   * @default 1
+   */
+  bufferMax?: number;
+  /** Runs before every run, with the same input. */
+  preTask?: TaskReference;
+  /** Runs after every successful run, with its result. */
+  afterTask?: TaskReference;
+  /** Runs once, before the first run; its value is the task function's second argument. */
+  taskSetup?: ITaskSetupFunction<TSetup>;
+  /** Resolve with `undefined` instead of rejecting when a run fails. @default false */
+  catchErrors?: boolean;
+  /** Initial labels. @default {} */
+  labels?: Record<string, string>;
+  /** Reject with `TaskTimeoutError` (and abort the run's signal) after this many ms. */
+  timeout?: number;
+  /**
+   * Try again after a failure, waiting `backoffMs * factor ** n` before retry n.
+   * @example { retries: 3, backoffMs: 100, factor: 2 }
+   */
+  retry?: ITaskRetryOptions;
+  /** Where time comes from; tests may pass their own. @default systemClock */
+  clock?: Clock;
+}
+
+type ScheduleInfoSource = () => { expression: string; nextRun?: Date } | undefined;
+
+class RunContext implements ITaskRunContext {
+  readonly attempt: number;
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  constructor(attempt: number) {
+    this.attempt = attempt;
+  }
+
+  // Most task functions never read the signal; create the controller only for those that do.
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#controller !== undefined) this.#controller.abort(reason);
+    else {
+      this.#aborted = true;
+      this.#reason = reason;
+    }
+  }
+}
+
+interface BufferedCall {
+  input: unknown;
+  callers: Array<{ deferred: Deferred<any>; options: ITriggerOptions | undefined }>;
+}
+
+/**
+ * Runs at most `max` calls at once; up to `max` more wait. When the waiting
+ * line is full, a new call takes the place of the newest waiting one, whose
+ * callers then get the result of the run that replaced it.
+ */
+class TaskBuffer {
+  readonly max: number;
+  #running = 0;
+  readonly #waiting: BufferedCall[] = [];
+  readonly #run: (input: unknown, options: ITriggerOptions | undefined) => Promise<any>;
+
+  constructor(max: number, run: (input: unknown, options: ITriggerOptions | undefined) => Promise<any>) {
+    this.max = max;
+    this.#run = run;
+  }
+
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  push(input: unknown, options: ITriggerOptions | undefined): Promise<any> {
+    if (this.#running < this.max) {
+      this.#running++;
+      const promise = this.#run(input, options);
+      promise.then(this.#next, this.#next);
+      return promise;
+    }
+    const deferred = createDeferred<any>();
+    const caller = { deferred, options };
+    let call: BufferedCall;
+    if (this.#waiting.length < this.max) {
+      call = { input, callers: [caller] };
+      this.#waiting.push(call);
+    } else {
+      call = this.#waiting[this.#waiting.length - 1]!;
+      call.input = input;
+      call.callers.push(caller);
+    }
+    const signal = options?.signal;
+    if (signal !== undefined) {
+      const onAbort = () => this.#dropCaller(call, caller, signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
+    return deferred.promise;
+  }
+
+  #dropCaller(call: BufferedCall, caller: BufferedCall['callers'][number], reason: unknown): void {
+    const index = call.callers.indexOf(caller);
+    if (index === -1) return;
+    call.callers.splice(index, 1);
+    if (call.callers.length === 0) {
+      const position = this.#waiting.indexOf(call);
+      if (position !== -1) this.#waiting.splice(position, 1);
+    }
+    caller.options?.onFinished?.();
+    caller.deferred.reject(reason instanceof Error ? reason : new TaskAbortedError('buffered call', reason));
+  }
+
+  readonly #next = (): void => {
+    this.#running--;
+    const call = this.#waiting.shift();
+    if (call === undefined) return;
+    this.#running++;
+    const callers = call.callers;
+    // The run itself must not be aborted by one caller among several.
+    const onFinished = () => {
+      for (const caller of callers) caller.options?.onFinished?.();
+    };
+    const promise = this.#run(call.input, { onFinished });
+    promise.then(
+      (value) => {
+        for (const caller of callers) caller.deferred.resolve(value);
+      },
+      (error) => {
+        for (const caller of callers) caller.deferred.reject(error);
+      },
+    );
+    promise.then(this.#next, this.#next);
+  };
+}
+
+const SETUP_DONE = 2;
+const SETUP_PENDING = 1;
+const SETUP_NONE = 0;
+
+function resolveTask(reference: TaskReference): Task<any, any, any, any> {
+  return reference instanceof Task ? reference : reference();
+}
+
+/**
+ * A unit of work: a function with typed data, optional steps and progress,
+ * labels, an event stream, buffering, timeout, retries and error tracking.
+ *
+ * @typeParam TSetup - what `taskSetup` returns; the task function's second argument
+ * @typeParam TSteps - the declared steps (`as const`), which type `notifyStep`
+ * @typeParam TData - the type of `data`
+ * @typeParam TResult - what a run resolves with
+ */
+export class Task<
+  TSetup = undefined,
+  TSteps extends ReadonlyArray<ITaskStepDefinition> = [],
+  TData extends object = Record<string, unknown>,
+  TResult = any,
+> {
+  name: string;
+  version: string | undefined;
+  data: TData;
+  labels: Record<string, string>;
+  taskFunction: ITaskFunction<TSetup, TResult>;
+  taskSetup: ITaskSetupFunction<TSetup> | undefined;
+  preTask: TaskReference | undefined;
+  afterTask: TaskReference | undefined;
+  catchErrors: boolean;
+  readonly buffered: boolean;
+  readonly bufferMax: number | undefined;
+  readonly timeout: number | undefined;
+  readonly retry: Readonly<Required<ITaskRetryOptions>> | undefined;
+  /** Every event of this task's runs. */
+  readonly eventSubject = new Subject<ITaskEvent>();
+
+  readonly #clock: Clock;
+  readonly #buffer: TaskBuffer | undefined;
+  readonly #steps: TaskStep[] | undefined;
+  readonly #stepsByName: Map<string, TaskStep> | undefined;
+  #currentStep: TaskStep | undefined;
+  #active = 0;
+  #status: TTaskStatus = 'idle';
+  #runCount = 0;
+  #totalDuration = 0;
+  #lastRunTime: number | undefined;
+  #lastError: Error | undefined;
+  #errorCount = 0;
+  #setupState: number;
+  #setupPromise: Promise<void> | undefined;
+  #setupValue: TSetup = undefined as TSetup;
+  #sinks: Subject<ITaskEvent>[] | undefined;
+  [kScheduleInfo]: ScheduleInfoSource | undefined;
+
+  constructor(options: ITaskOptions<TSetup, TSteps, TData, TResult>) {
+    if (typeof options !== 'object' || options === null) {
+      invalidOption('options', 'an object with a `taskFunction`', options);
+    }
+    if (typeof options.taskFunction !== 'function') {
+      invalidOption('taskFunction', 'a function', options.taskFunction);
+    }
+    if (options.name !== undefined && typeof options.name !== 'string') {
+      invalidOption('name', 'a string', options.name);
+    }
+    if (options.taskSetup !== undefined && typeof options.taskSetup !== 'function') {
+      invalidOption('taskSetup', 'a function', options.taskSetup);
+    }
+    if (options.timeout !== undefined) {
+      const timeout = options.timeout;
+      if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
+        invalidOption('timeout', 'a positive finite number of milliseconds', timeout);
+      }
+    }
+    if (options.bufferMax !== undefined) {
+      const max = options.bufferMax;
+      if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) {
+        invalidOption('bufferMax', 'a positive integer', max);
+      }
+    }
+    if (options.labels !== undefined) {
+      if (typeof options.labels !== 'object' || options.labels === null) {
+        invalidOption('labels', 'an object of string values', options.labels);
+      }
+      for (const [key, value] of Object.entries(options.labels)) {
+        if (typeof value !== 'string') invalidOption(`labels.${key}`, 'a string', value);
+      }
+    }
+
+    this.name = options.name ?? '';
+    this.version = options.version;
+    this.data = options.data ?? ({} as TData);
+    this.labels = { ...options.labels };
+    this.taskFunction = options.taskFunction;
+    this.taskSetup = options.taskSetup;
+    this.preTask = options.preTask;
+    this.afterTask = options.afterTask;
+    this.catchErrors = options.catchErrors ?? false;
+    this.timeout = options.timeout;
+    this.#clock = options.clock ?? systemClock;
+    this.#setupState = options.taskSetup === undefined ? SETUP_DONE : SETUP_NONE;
+    this.retry = options.retry === undefined ? undefined : validateRetry(options.retry);
+
+    this.buffered = options.buffered ?? false;
+    this.bufferMax = this.buffered ? (options.bufferMax ?? 1) : options.bufferMax;
+    this.#buffer = this.buffered
+      ? new TaskBuffer(this.bufferMax!, (input, triggerOptions) => this.#execute(input, triggerOptions))
+      : undefined;
+
+    if (options.steps !== undefined) {
+      if (!Array.isArray(options.steps)) invalidOption('steps', 'an array of step definitions', options.steps);
+      this.#steps = [];
+      this.#stepsByName = new Map();
+      for (const [index, definition] of options.steps.entries()) {
+        if (typeof definition?.name !== 'string' || definition.name === '') {
+          invalidOption(`steps[${index}].name`, 'a non-empty string', definition?.name);
+        }
+        if (typeof definition.percentage !== 'number' || !(definition.percentage >= 0)) {
+          invalidOption(`steps[${index}].percentage`, 'a number >= 0', definition.percentage);
+        }
+        if (this.#stepsByName.has(definition.name)) {
+          throw new TypeError(
+            `Expected step names to be unique, got \`"${definition.name}"\` twice (steps[${index}])`,
+          );
+        }
+        const step = new TaskStep(definition);
+        this.#steps.push(step);
+        this.#stepsByName.set(step.name, step);
+      }
+    }
+  }
+
+  /** Whether a run is in progress. */
+  get running(): boolean {
+    return this.#active > 0;
+  }
+
+  /** Whether no run is in progress. */
+  get idle(): boolean {
+    return this.#active === 0;
+  }
+
+  /** How many runs have ended, successfully or not. */
+  get runCount(): number {
+    return this.#runCount;
+  }
+
+  /** When the latest run started. */
+  get lastRun(): Date | undefined {
+    return this.#lastRunTime === undefined ? undefined : new Date(this.#lastRunTime);
+  }
+
+  /** The error of the latest failed run; cleared by the next success or `clearError()`. */
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
+  /** How many runs have failed. */
+  get errorCount(): number {
+    return this.#errorCount;
+  }
+
+  /** `idle`, `running`, `completed` or `failed`. */
+  get status(): TTaskStatus {
+    return this.#status;
+  }
+
+  /**
+   * Runs the task with `input`. Resolves with the task function's result;
+   * rejects with its error unless `catchErrors` is set.
+   */
+  trigger(input?: any, options?: ITriggerOptions): Promise<TResult> {
+    if (this.#buffer !== undefined) return this.#buffer.push(input, options);
+    return this.#execute(input, options);
+  }
+
+  /** Marks a declared step as the active one (completing the previous). */
+  notifyStep(stepName: StepNames<TSteps>): void {
+    const step = this.#stepsByName?.get(stepName as string);
+    if (step === undefined) {
+      const known = this.#steps?.map((s) => `"${s.name}"`).join(', ') || 'none';
+      throw new TypeError(
+        `Task "${this.name}" has no step \`"${String(stepName)}"\`; declared steps: ${known}`,
+      );
+    }
+    const now = this.#clock.now();
+    const previous = this.#currentStep;
+    if (previous !== undefined && previous !== step && previous.status === 'active') previous.complete(now);
+    step.start(now);
+    this.#currentStep = step;
+    if (this.#isObserved()) this.#emitEvent('step', { stepName: step.name });
+  }
+
+  /** Progress of the current (or last) run, 0–100. */
+  getProgress(): number {
+    if (this.#status === 'completed' && this.#active === 0) return 100;
+    if (this.#steps === undefined) return 0;
+    let sum = 0;
+    for (const step of this.#steps) if (step.status === 'completed') sum += step.percentage;
+    return Math.min(100, sum);
+  }
+
+  /** A copy of every step with its status and times. */
+  getStepsMetadata(): ITaskStep[] {
+    if (this.#steps === undefined) return [];
+    return this.#steps.map((step) => step.toJSON());
+  }
+
+  /** A snapshot of the task. */
+  getMetadata(): ITaskMetadata {
+    const metadata: ITaskMetadata = {
+      name: this.name,
+      status: this.#status,
+      steps: this.#steps === undefined ? [] : this.getStepsMetadata(),
+      currentProgress: this.getProgress(),
+      runCount: this.#runCount,
+      labels: { ...this.labels },
+      errorCount: this.#errorCount,
+    };
+    if (this.version !== undefined) metadata.version = this.version;
+    if (this.#currentStep !== undefined) metadata.currentStep = this.#currentStep.name;
+    if (this.#lastRunTime !== undefined) metadata.lastRun = new Date(this.#lastRunTime);
+    if (this.#runCount > 0) metadata.averageDuration = this.#totalDuration / this.#runCount;
+    if (this.buffered) {
+      metadata.buffered = true;
+      metadata.bufferMax = this.bufferMax;
+    }
+    if (this.timeout !== undefined) metadata.timeout = this.timeout;
+    if (this.#lastError !== undefined) metadata.lastError = this.#lastError.message;
+    const schedule = this[kScheduleInfo]?.();
+    if (schedule !== undefined) {
+      metadata.cronSchedule = schedule.expression;
+      if (schedule.nextRun !== undefined) metadata.nextRun = schedule.nextRun;
+    }
+    return metadata;
+  }
+
+  setLabel(key: string, value: string): void {
+    if (typeof value !== 'string') invalidOption(`labels.${key}`, 'a string', value);
+    this.labels[key] = value;
+  }
+
+  getLabel(key: string): string | undefined {
+    return Object.hasOwn(this.labels, key) ? this.labels[key] : undefined;
+  }
+
+  /** Removes a label; `false` when it was not set. */
+  removeLabel(key: string): boolean {
+    if (!Object.hasOwn(this.labels, key)) return false;
+    delete this.labels[key];
+    return true;
+  }
+
+  /** Whether the label is set (to `value`, when given). */
+  hasLabel(key: string, value?: string): boolean {
+    if (!Object.hasOwn(this.labels, key)) return false;
+    return value === undefined || this.labels[key] === value;
+  }
+
+  /** Forgets `lastError`; `errorCount` stays. */
+  clearError(): void {
+    this.#lastError = undefined;
+    if (this.#status === 'failed' && this.#active === 0) this.#status = 'idle';
+  }
+
+  /** @internal The manager forwards this task's events to `sink`. */
+  [kAttachSink](sink: Subject<ITaskEvent>): void {
+    this.#sinks ??= [];
+    if (!this.#sinks.includes(sink)) this.#sinks.push(sink);
+  }
+
+  /** @internal */
+  [kDetachSink](sink: Subject<ITaskEvent>): void {
+    if (this.#sinks === undefined) return;
+    const index = this.#sinks.indexOf(sink);
+    if (index !== -1) this.#sinks.splice(index, 1);
+    if (this.#sinks.length === 0) this.#sinks = undefined;
+  }
+
+  /** @internal Emits an event that does not come from a run (queued, skipped). */
+  [kEmit](type: TTaskEventType, fields?: Partial<ITaskEvent>): void {
+    if (this.#isObserved()) this.#emitEvent(type, fields);
+  }
+
+  #isObserved(): boolean {
+    if (this.eventSubject.observed) return true;
+    const sinks = this.#sinks;
+    if (sinks === undefined) return false;
+    for (const sink of sinks) if (sink.observed) return true;
+    return false;
+  }
+
+  #emitEvent(type: TTaskEventType, fields?: Partial<ITaskEvent>): void {
+    const event: ITaskEvent = { type, task: this.getMetadata(), timestamp: this.#clock.now() };
+    if (fields !== undefined) Object.assign(event, fields);
+    this.eventSubject.next(event);
+    const sinks = this.#sinks;
+    if (sinks !== undefined) for (const sink of sinks) sink.next(event);
+  }
+
+  async #execute(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      options?.onFinished?.();
+      throw new TaskAbortedError(this.name, signal.reason);
+    }
+    this.#active++;
+    this.#status = 'running';
+    const startTime = this.#clock.now();
+    this.#lastRunTime = startTime;
+    if (this.#steps !== undefined) {
+      for (const step of this.#steps) step.reset();
+      this.#currentStep = undefined;
+    }
+    if (this.#isObserved()) this.#emitEvent('started');
+    // Promises of task functions that were given up on (timeout, abort) but have not returned yet.
+    let pending: Promise<unknown>[] | undefined;
+    try {
+      if (this.#setupState !== SETUP_DONE) await this.#runSetup();
+      if (this.preTask !== undefined) await resolveTask(this.preTask).trigger(input);
+      let result: TResult;
+      for (let attempt = 0; ; attempt++) {
+        const context = new RunContext(attempt);
+        try {
+          if (this.timeout === undefined && signal === undefined) {
+            result = await this.taskFunction(input, this.#setupValue, context);
+          } else {
+            pending ??= [];
+            result = await this.#invokeGuarded(input, context, signal, pending);
+          }
+          break;
+        } catch (error) {
+          const retry = this.retry;
+          if (retry === undefined || attempt >= retry.retries || signal?.aborted) throw error;
+          if (this.#isObserved()) {
+            this.#emitEvent('retry', { attempt: attempt + 1, error: toError(error).message });
+          }
+          await this.#sleep(retry.backoffMs * retry.factor ** attempt, signal);
+        }
+      }
+      if (this.afterTask !== undefined) await resolveTask(this.afterTask).trigger(result);
+      this.#endRun(startTime);
+      this.#lastError = undefined;
+      if (this.#currentStep?.status === 'active') this.#currentStep.complete(this.#clock.now());
+      this.#status = this.#active > 1 ? 'running' : 'completed';
+      if (this.#isObserved()) this.#emitEvent('completed');
+      return result;
+    } catch (caught) {
+      const error = toError(caught);
+      this.#endRun(startTime);
+      this.#errorCount++;
+      this.#lastError = error;
+      this.#status = this.#active > 1 ? 'running' : 'failed';
+      if (this.#isObserved()) this.#emitEvent('failed', { error: error.message });
+      if (this.catchErrors) return undefined as TResult;
+      throw caught;
+    } finally {
+      if (pending === undefined || pending.length === 0) this.#finish(options);
+      else void Promise.allSettled(pending).then(() => this.#finish(options));
+    }
+  }
+
+  #endRun(startTime: number): void {
+    this.#runCount++;
+    this.#totalDuration += this.#clock.now() - startTime;
+  }
+
+  #finish(options: ITriggerOptions | undefined): void {
+    this.#active--;
+    if (this.#active === 0 && this.#status === 'running') this.#status = this.#lastError ? 'failed' : 'completed';
+    options?.onFinished?.();
+  }
+
+  #invokeGuarded(
+    input: unknown,
+    context: RunContext,
+    signal: AbortSignal | undefined,
+    pending: Promise<unknown>[],
+  ): Promise<TResult> {
+    return new Promise<TResult>((resolve, reject) => {
+      let settled = false;
+      let timer: unknown;
+      const cleanup = () => {
+        if (timer !== undefined) this.#clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        context.abort(error);
+        reject(error);
+      };
+      const onAbort = () => fail(new TaskAbortedError(this.name, signal?.reason));
+      if (this.timeout !== undefined) {
+        const timeout = this.timeout;
+        timer = this.#clock.setTimeout(() => fail(new TaskTimeoutError(this.name, timeout)), timeout);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let running: Promise<TResult>;
+      try {
+        running = Promise.resolve(this.taskFunction(input, this.#setupValue, context));
+      } catch (error) {
+        running = Promise.reject(error);
+      }
+      pending.push(running);
+      running.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          cleanup();
+          resolve(value);
+        },
+        (error) => {
+          if (settled) return;
+          settled = true;
+          cleanup();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (ms <= 0 && signal === undefined) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.#clock.clearTimeout(timer);
+        reject(new TaskAbortedError(this.name, signal?.reason));
+      };
+      const timer = this.#clock.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #runSetup(): Promise<void> {
+    if (this.#setupState === SETUP_PENDING) return this.#setupPromise!;
+    this.#setupState = SETUP_PENDING;
+    const setup = this.taskSetup!;
+    this.#setupPromise = (async () => {
+      try {
+        this.#setupValue = await setup();
+        this.#setupState = SETUP_DONE;
+      } catch (error) {
+        // A failed setup is tried again by the next run.
+        this.#setupState = SETUP_NONE;
+        throw error;
+      } finally {
+        this.#setupPromise = undefined;
+      }
+    })();
+    return this.#setupPromise;
+  }
+}
+
+function validateRetry(retry: ITaskRetryOptions): Required<ITaskRetryOptions> {
+  if (typeof retry !== 'object' || retry === null) invalidOption('retry', 'an object', retry);
+  const { retries, backoffMs = 0, factor = 2 } = retry;
+  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) {
+    invalidOption('retry.retries', 'a non-negative integer', retries);
+  }
+  if (typeof backoffMs !== 'number' || !(backoffMs >= 0) || !Number.isFinite(backoffMs)) {
+    invalidOption('retry.backoffMs', 'a non-negative finite number', backoffMs);
+  }
+  if (typeof factor !== 'number' || !(factor >= 0) || !Number.isFinite(factor)) {
+    invalidOption('retry.factor', 'a non-negative finite number', factor);
+  }
+  return Object.freeze({ retries, backoffMs, factor });
+}

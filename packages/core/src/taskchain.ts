@@ -1,0 +1,57 @@
+import { ChainError, invalidOption } from './errors.js';
+import { Task, type ITaskOptions } from './task.js';
+import type { AnyTask } from './ports.js';
+
+/** Options of `new Taskchain()`. */
+export interface ITaskchainOptions extends Omit<ITaskOptions<undefined, [], Record<string, unknown>, any>, 'taskFunction' | 'steps'> {
+  /** The tasks to run in order; each gets the previous one's result. */
+  taskArray: AnyTask[];
+}
+
+/**
+ * Runs tasks one after another, feeding each the result of the one before.
+ * A failure rejects with a `ChainError` naming the chain and the failing task.
+ */
+export class Taskchain extends Task<undefined, [], Record<string, unknown>, any> {
+  taskArray: AnyTask[];
+
+  constructor(options: ITaskchainOptions) {
+    if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
+    if (!Array.isArray(options.taskArray)) invalidOption('taskArray', 'an array of tasks', options.taskArray);
+    let self!: Taskchain;
+    super({ ...options, taskFunction: (input) => self.#runChain(input) });
+    self = this;
+    this.taskArray = [...options.taskArray];
+  }
+
+  /** Appends a task to the chain. */
+  addTask(task: AnyTask): void {
+    this.taskArray.push(task);
+  }
+
+  /** Removes a task by reference; `false` when it was not in the chain. */
+  removeTask(task: AnyTask): boolean {
+    const index = this.taskArray.indexOf(task);
+    if (index === -1) return false;
+    this.taskArray.splice(index, 1);
+    return true;
+  }
+
+  /** Removes and returns the first task. */
+  shiftTask(): AnyTask | undefined {
+    return this.taskArray.shift();
+  }
+
+  async #runChain(input: unknown): Promise<unknown> {
+    let value = input;
+    const tasks = [...this.taskArray];
+    for (const [index, task] of tasks.entries()) {
+      try {
+        value = await task.trigger(value);
+      } catch (error) {
+        throw new ChainError(this.name, task.name, index, error);
+      }
+    }
+    return value;
+  }
+}

@@ -33,6 +33,8 @@ export type {
   ConstraintEngineHost,
   ConstraintEnginePort,
   ConstraintGroupPort,
+  ConstraintGroupSnapshot,
+  ConstraintKeySnapshot,
   MaybePromise,
   ScheduleOptions,
   ScheduledTick,

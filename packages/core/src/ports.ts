@@ -49,6 +49,26 @@ export interface ConstraintEnginePort {
 export interface ConstraintGroupPort {
   readonly name: string;
   createConstraintEngine(host: ConstraintEngineHost): ConstraintEnginePort;
+  /** The group's keys as they stand, for dashboards. */
+  getSnapshot?(): ConstraintGroupSnapshot;
+}
+
+/** One key of a constraint group, as it stands. */
+export interface ConstraintKeySnapshot {
+  key: string;
+  running: number;
+  queued: number;
+  /** 0 when the key is not cooling down. */
+  cooldownRemainingMs: number;
+}
+
+/** A constraint group, as it stands. */
+export interface ConstraintGroupSnapshot {
+  name: string;
+  maxConcurrent: number;
+  cooldownMs: number;
+  /** Keys that are running, queued or cooling down. */
+  keys: ConstraintKeySnapshot[];
 }
 
 // ---------------------------------------------------------------------------

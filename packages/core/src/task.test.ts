@@ -1,0 +1,734 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TaskAbortedError, TaskTimeoutError } from './errors.js';
+import { Task } from './task.js';
+import type { ITaskEvent } from './types.js';
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Task', () => {
+  describe('constructor', () => {
+    it('rejects a missing taskFunction with a TypeError naming the option', () => {
+      expect(() => new Task({} as never)).toThrow(TypeError);
+      expect(() => new Task({} as never)).toThrow('Expected `taskFunction` to be a function, got `undefined`');
+    });
+
+    it('rejects a bufferMax that is not a positive integer', () => {
+      const taskFunction = async () => {};
+      expect(() => new Task({ taskFunction, buffered: true, bufferMax: 0 })).toThrow(
+        'Expected `bufferMax` to be a positive integer, got `0` (number)',
+      );
+      expect(() => new Task({ taskFunction, buffered: true, bufferMax: 1.5 })).toThrow(TypeError);
+    });
+
+    it('rejects a timeout that is not positive', () => {
+      expect(() => new Task({ taskFunction: async () => {}, timeout: -5 })).toThrow(
+        'Expected `timeout` to be a positive finite number of milliseconds, got `-5` (number)',
+      );
+      expect(() => new Task({ taskFunction: async () => {}, timeout: 0 })).toThrow(TypeError);
+    });
+
+    it('rejects duplicate step names', () => {
+      expect(
+        () =>
+          new Task({
+            taskFunction: async () => {},
+            steps: [
+              { name: 'a', description: 'A', percentage: 50 },
+              { name: 'a', description: 'A again', percentage: 50 },
+            ],
+          }),
+      ).toThrow('Expected step names to be unique, got `"a"` twice (steps[1])');
+    });
+
+    it('rejects label values that are not strings', () => {
+      expect(() => new Task({ taskFunction: async () => {}, labels: { n: 1 as never } })).toThrow(
+        'Expected `labels.n` to be a string, got `1` (number)',
+      );
+    });
+
+    it('rejects bad retry options', () => {
+      expect(() => new Task({ taskFunction: async () => {}, retry: { retries: -1 } })).toThrow(
+        'Expected `retry.retries` to be a non-negative integer, got `-1` (number)',
+      );
+    });
+  });
+
+  describe('trigger', () => {
+    it('resolves with the result of the task function (Quick Start)', async () => {
+      const greetTask = new Task({
+        name: 'Greet',
+        taskFunction: async (name) => `Hello, ${name}!`,
+      });
+      await expect(greetTask.trigger('World')).resolves.toBe('Hello, World!');
+    });
+
+    it('runs a synchronous task function', async () => {
+      const task = new Task({ taskFunction: (value: number) => value * 2 });
+      await expect(task.trigger(21)).resolves.toBe(42);
+    });
+
+    it('gives the task function typed data it can read at run time', async () => {
+      const seen: string[] = [];
+      const task = new Task<undefined, [], { domain: string; priority: number }>({
+        name: 'update-dns',
+        data: { domain: 'example.com', priority: 1 },
+        taskFunction: async () => {
+          seen.push(`Updating DNS for ${task.data.domain}`);
+        },
+      });
+      await task.trigger();
+      expect(seen).toEqual(['Updating DNS for example.com']);
+      expect(task.data.priority).toBe(1);
+    });
+
+    it('defaults data to an empty object', () => {
+      expect(new Task({ taskFunction: async () => {} }).data).toEqual({});
+    });
+
+    it('tracks running, idle, runCount and lastRun', async () => {
+      const gate = deferred();
+      const task = new Task({ taskFunction: () => gate.promise });
+      expect(task.idle).toBe(true);
+      expect(task.lastRun).toBeUndefined();
+      const before = Date.now();
+      const run = task.trigger();
+      expect(task.running).toBe(true);
+      expect(task.idle).toBe(false);
+      expect(task.getMetadata().status).toBe('running');
+      gate.resolve();
+      await run;
+      expect(task.running).toBe(false);
+      expect(task.runCount).toBe(1);
+      expect(task.lastRun).toBeInstanceOf(Date);
+      expect(task.lastRun!.getTime()).toBeGreaterThanOrEqual(before);
+      expect(task.getMetadata().status).toBe('completed');
+    });
+
+    it('stays running until the last of overlapping runs ends', async () => {
+      const gates = [deferred(), deferred()];
+      let call = 0;
+      const task = new Task({ taskFunction: () => gates[call++]!.promise });
+      const first = task.trigger();
+      const second = task.trigger();
+      gates[0]!.resolve();
+      await first;
+      expect(task.running).toBe(true);
+      expect(task.getMetadata().status).toBe('running');
+      gates[1]!.resolve();
+      await second;
+      expect(task.running).toBe(false);
+      expect(task.getMetadata().status).toBe('completed');
+    });
+  });
+
+  describe('steps and progress', () => {
+    const makeDeployTask = (log: string[]) => {
+      const deployTask = new Task({
+        name: 'Deploy',
+        steps: [
+          { name: 'build', description: 'Building app', percentage: 30 },
+          { name: 'test', description: 'Running tests', percentage: 20 },
+          { name: 'deploy', description: 'Deploying to server', percentage: 40 },
+          { name: 'verify', description: 'Verifying deployment', percentage: 10 },
+        ] as const,
+        taskFunction: async () => {
+          deployTask.notifyStep('build');
+          log.push(`build:${deployTask.getProgress()}`);
+          deployTask.notifyStep('test');
+          log.push(`test:${deployTask.getProgress()}`);
+          deployTask.notifyStep('deploy');
+          log.push(`deploy:${deployTask.getProgress()}`);
+          deployTask.notifyStep('verify');
+          log.push(`verify:${deployTask.getProgress()}`);
+          return 'Deployment successful!';
+        },
+      });
+      return deployTask;
+    };
+
+    it('advances progress step by step and reaches 100 (spec example)', async () => {
+      const log: string[] = [];
+      const deployTask = makeDeployTask(log);
+      await expect(deployTask.trigger()).resolves.toBe('Deployment successful!');
+      expect(log).toEqual(['build:0', 'test:30', 'deploy:50', 'verify:90']);
+      expect(deployTask.getProgress()).toBe(100);
+      const steps = deployTask.getStepsMetadata();
+      expect(steps.map((step) => [step.name, step.status])).toEqual([
+        ['build', 'completed'],
+        ['test', 'completed'],
+        ['deploy', 'completed'],
+        ['verify', 'completed'],
+      ]);
+      for (const step of steps) {
+        expect(step.startTime).toEqual(expect.any(Number));
+        expect(step.endTime).toBeGreaterThanOrEqual(step.startTime!);
+        expect(step.duration).toBe(step.endTime! - step.startTime!);
+      }
+      expect(steps[0]).toMatchObject({ description: 'Building app', percentage: 30 });
+    });
+
+    it('resets steps at the start of every run', async () => {
+      let gate = deferred();
+      const task = new Task({
+        steps: [
+          { name: 'one', description: '1', percentage: 50 },
+          { name: 'two', description: '2', percentage: 50 },
+        ] as const,
+        taskFunction: async () => {
+          await gate.promise;
+          task.notifyStep('one');
+          task.notifyStep('two');
+        },
+      });
+      gate.resolve();
+      await task.trigger();
+      expect(task.getStepsMetadata().map((step) => step.status)).toEqual(['completed', 'completed']);
+      gate = deferred();
+      const second = task.trigger();
+      expect(task.getStepsMetadata().map((step) => step.status)).toEqual(['pending', 'pending']);
+      expect(task.getProgress()).toBe(0);
+      gate.resolve();
+      await second;
+      expect(task.getProgress()).toBe(100);
+    });
+
+    it('shows the current step and progress in metadata while running', async () => {
+      const gate = deferred();
+      const task = new Task({
+        name: 'Sync',
+        steps: [
+          { name: 'fetch', description: 'Fetching', percentage: 40 },
+          { name: 'save', description: 'Saving', percentage: 60 },
+        ] as const,
+        taskFunction: async () => {
+          task.notifyStep('fetch');
+          task.notifyStep('save');
+          await gate.promise;
+        },
+      });
+      const run = task.trigger();
+      await tick();
+      const metadata = task.getMetadata();
+      expect(metadata.currentStep).toBe('save');
+      expect(metadata.currentProgress).toBe(40);
+      expect(metadata.steps.map((step) => step.status)).toEqual(['completed', 'active']);
+      gate.resolve();
+      await run;
+      expect(task.getMetadata().currentProgress).toBe(100);
+    });
+
+    it('throws a TypeError listing the declared steps for an unknown step', () => {
+      const task = new Task({
+        name: 'Deploy',
+        steps: [
+          { name: 'build', description: 'b', percentage: 50 },
+          { name: 'ship', description: 's', percentage: 50 },
+        ] as const,
+        taskFunction: async () => {},
+      });
+      expect(() => task.notifyStep('nope' as never)).toThrow(
+        'Task "Deploy" has no step `"nope"`; declared steps: "build", "ship"',
+      );
+    });
+
+    it('reports 0 progress for a task without steps until it completes', async () => {
+      const gate = deferred();
+      const task = new Task({ taskFunction: () => gate.promise });
+      expect(task.getProgress()).toBe(0);
+      const run = task.trigger();
+      expect(task.getProgress()).toBe(0);
+      gate.resolve();
+      await run;
+      expect(task.getProgress()).toBe(100);
+      expect(task.getStepsMetadata()).toEqual([]);
+    });
+  });
+
+  describe('labels', () => {
+    it('sets, reads, checks and removes labels and shows them in metadata (spec example)', () => {
+      const task = new Task({
+        name: 'ProcessOrder',
+        labels: { userId: 'u-42', tenantId: 'acme-corp', priority: 'high' },
+        taskFunction: async () => {},
+      });
+      task.setLabel('region', 'eu-west');
+      expect(task.getLabel('userId')).toBe('u-42');
+      expect(task.getLabel('missing')).toBeUndefined();
+      expect(task.hasLabel('tenantId', 'acme-corp')).toBe(true);
+      expect(task.hasLabel('tenantId', 'globex')).toBe(false);
+      expect(task.hasLabel('tenantId')).toBe(true);
+      expect(task.removeLabel('priority')).toBe(true);
+      expect(task.removeLabel('priority')).toBe(false);
+      expect(task.getMetadata().labels).toEqual({ userId: 'u-42', tenantId: 'acme-corp', region: 'eu-west' });
+    });
+
+    it('does not share the labels object given to the constructor or handed out in metadata', () => {
+      const labels = { tenantId: 'acme' };
+      const task = new Task({ labels, taskFunction: async () => {} });
+      labels.tenantId = 'changed';
+      const metadata = task.getMetadata();
+      metadata.labels.tenantId = 'mutated';
+      expect(task.getLabel('tenantId')).toBe('acme');
+    });
+
+    it('does not treat inherited properties as labels', () => {
+      const task = new Task({ taskFunction: async () => {} });
+      expect(task.hasLabel('toString')).toBe(false);
+      expect(task.getLabel('constructor')).toBeUndefined();
+    });
+  });
+
+  describe('eventSubject', () => {
+    it('emits started, step and completed with metadata snapshots (spec example)', async () => {
+      const task = new Task({
+        name: 'DataSync',
+        labels: { tenantId: 'acme' },
+        steps: [
+          { name: 'fetch', description: 'Fetching data', percentage: 50 },
+          { name: 'save', description: 'Saving data', percentage: 50 },
+        ] as const,
+        taskFunction: async () => {
+          task.notifyStep('fetch');
+          await tick();
+          task.notifyStep('save');
+        },
+      });
+      const events: ITaskEvent[] = [];
+      task.eventSubject.subscribe((event) => events.push(event));
+      const before = Date.now();
+      await task.trigger();
+      expect(events.map((event) => [event.type, event.stepName])).toEqual([
+        ['started', undefined],
+        ['step', 'fetch'],
+        ['step', 'save'],
+        ['completed', undefined],
+      ]);
+      for (const event of events) {
+        expect(event.task.name).toBe('DataSync');
+        expect(event.task.labels).toEqual({ tenantId: 'acme' });
+        expect(event.timestamp).toBeGreaterThanOrEqual(before);
+      }
+      expect(events[0]!.task.status).toBe('running');
+      expect(events[2]!.task.currentProgress).toBe(50);
+      expect(events[3]!.task.status).toBe('completed');
+      expect(events[3]!.task.currentProgress).toBe(100);
+      expect(events[3]!.task.runCount).toBe(1);
+    });
+
+    it('emits failed with the error message', async () => {
+      const task = new Task({
+        name: 'RiskyOp',
+        taskFunction: async () => {
+          throw new Error('something broke');
+        },
+      });
+      const events: ITaskEvent[] = [];
+      task.eventSubject.subscribe((event) => events.push(event));
+      await expect(task.trigger()).rejects.toThrow('something broke');
+      expect(events.map((event) => event.type)).toEqual(['started', 'failed']);
+      expect(events[1]!.error).toBe('something broke');
+      expect(events[1]!.task.status).toBe('failed');
+      expect(events[1]!.task.lastError).toBe('something broke');
+    });
+
+    it('takes each snapshot at emission time', async () => {
+      const task = new Task({ name: 'snap', taskFunction: async () => {} });
+      const statuses: string[] = [];
+      task.eventSubject.subscribe((event) => statuses.push(event.task.status));
+      await task.trigger();
+      await task.trigger();
+      expect(statuses).toEqual(['running', 'completed', 'running', 'completed']);
+    });
+
+    it('builds no snapshot when nobody listens', async () => {
+      const task = new Task({ taskFunction: async () => {} });
+      const spy = vi.spyOn(task, 'getMetadata');
+      await task.trigger();
+      expect(spy).not.toHaveBeenCalled();
+      const subscription = task.eventSubject.subscribe(() => {});
+      await task.trigger();
+      expect(spy).toHaveBeenCalledTimes(2);
+      subscription.unsubscribe();
+      await task.trigger();
+      expect(spy).toHaveBeenCalledTimes(2);
+    });
+  });
+
+  describe('error handling', () => {
+    it('rejects by default with the thrown error', async () => {
+      const error = new Error('something broke');
+      const task = new Task({
+        name: 'RiskyOp',
+        taskFunction: async () => {
+          throw error;
+        },
+      });
+      await expect(task.trigger()).rejects.toBe(error);
+    });
+
+    it('rejects when a synchronous task function throws', async () => {
+      const task = new Task({
+        taskFunction: () => {
+          throw new Error('sync');
+        },
+      });
+      await expect(task.trigger()).rejects.toThrow('sync');
+    });
+
+    it('resolves undefined with catchErrors and still tracks the error', async () => {
+      const task = new Task({
+        name: 'BestEffort',
+        catchErrors: true,
+        taskFunction: async () => {
+          throw new Error('non-critical');
+        },
+      });
+      await expect(task.trigger()).resolves.toBeUndefined();
+      expect(task.lastError?.message).toBe('non-critical');
+      expect(task.errorCount).toBe(1);
+      expect(task.getMetadata().status).toBe('failed');
+    });
+
+    it('counts errors across runs, clears lastError on success and on clearError()', async () => {
+      let fail = true;
+      const task = new Task({
+        catchErrors: true,
+        taskFunction: async () => {
+          if (fail) throw new Error('boom');
+          return 'ok';
+        },
+      });
+      await task.trigger();
+      await task.trigger();
+      expect(task.errorCount).toBe(2);
+      task.clearError();
+      expect(task.lastError).toBeUndefined();
+      expect(task.errorCount).toBe(2);
+      await task.trigger();
+      expect(task.lastError).toBeInstanceOf(Error);
+      fail = false;
+      await expect(task.trigger()).resolves.toBe('ok');
+      expect(task.lastError).toBeUndefined();
+      expect(task.errorCount).toBe(3);
+      expect(task.runCount).toBe(4);
+      expect(task.getMetadata().status).toBe('completed');
+    });
+
+    it('wraps a thrown non-Error for lastError but rejects with the original value', async () => {
+      const task = new Task({
+        taskFunction: async () => {
+          throw 'plain string';
+        },
+      });
+      await expect(task.trigger()).rejects.toBe('plain string');
+      expect(task.lastError?.message).toBe('plain string');
+    });
+  });
+
+  describe('timeout and signal', () => {
+    it('rejects with TaskTimeoutError and aborts the run signal', async () => {
+      vi.useFakeTimers();
+      let signal: AbortSignal | undefined;
+      const task = new Task({
+        name: 'slow',
+        timeout: 100,
+        taskFunction: (_input, _setup, context) => {
+          signal = context.signal;
+          return new Promise((resolve) => context.signal.addEventListener('abort', () => resolve('late')));
+        },
+      });
+      const run = task.trigger();
+      const assertion = expect(run).rejects.toBeInstanceOf(TaskTimeoutError);
+      await vi.advanceTimersByTimeAsync(100);
+      await assertion;
+      await expect(run).rejects.toThrow('Task "slow" timed out after 100 ms');
+      expect(signal?.aborted).toBe(true);
+      expect(signal?.reason).toBeInstanceOf(TaskTimeoutError);
+      expect(task.lastError).toBeInstanceOf(TaskTimeoutError);
+    });
+
+    it('does not time out a run that finishes in time', async () => {
+      vi.useFakeTimers();
+      const task = new Task({
+        timeout: 100,
+        taskFunction: () => new Promise((resolve) => setTimeout(() => resolve('done'), 50)),
+      });
+      const run = task.trigger();
+      await vi.advanceTimersByTimeAsync(50);
+      await expect(run).resolves.toBe('done');
+      await vi.advanceTimersByTimeAsync(100);
+      expect(task.errorCount).toBe(0);
+    });
+
+    it('stays running and calls onFinished only once a timed-out function really returns', async () => {
+      vi.useFakeTimers();
+      const gate = deferred();
+      const task = new Task({ timeout: 10, taskFunction: () => gate.promise });
+      const onFinished = vi.fn();
+      const run = task.trigger(undefined, { onFinished });
+      const assertion = expect(run).rejects.toBeInstanceOf(TaskTimeoutError);
+      await vi.advanceTimersByTimeAsync(10);
+      await assertion;
+      expect(task.running).toBe(true);
+      expect(onFinished).not.toHaveBeenCalled();
+      gate.resolve();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(task.running).toBe(false);
+      expect(onFinished).toHaveBeenCalledTimes(1);
+    });
+
+    it('rejects with TaskAbortedError when the caller aborts, and aborts the run signal', async () => {
+      const controller = new AbortController();
+      let runSignal: AbortSignal | undefined;
+      const started = deferred();
+      const task = new Task({
+        name: 'cancellable',
+        taskFunction: (_input, _setup, context) => {
+          runSignal = context.signal;
+          started.resolve();
+          return new Promise(() => {});
+        },
+      });
+      const run = task.trigger(undefined, { signal: controller.signal });
+      await started.promise;
+      controller.abort(new Error('user cancelled'));
+      await expect(run).rejects.toBeInstanceOf(TaskAbortedError);
+      expect(runSignal?.aborted).toBe(true);
+    });
+
+    it('does not run at all when the signal is already aborted', async () => {
+      const taskFunction = vi.fn(async () => {});
+      const task = new Task({ taskFunction });
+      await expect(task.trigger(undefined, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+        TaskAbortedError,
+      );
+      expect(taskFunction).not.toHaveBeenCalled();
+    });
+
+    it('calls onFinished once after a normal run', async () => {
+      const onFinished = vi.fn();
+      const task = new Task({ taskFunction: async () => 1 });
+      await task.trigger(undefined, { onFinished });
+      expect(onFinished).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('retry', () => {
+    it('retries with exponential backoff and shows every attempt in events', async () => {
+      vi.useFakeTimers();
+      const attempts: number[] = [];
+      const task = new Task({
+        name: 'flaky',
+        retry: { retries: 3, backoffMs: 100, factor: 2 },
+        taskFunction: async (_input, _setup, context) => {
+          attempts.push(context.attempt);
+          if (context.attempt < 2) throw new Error(`attempt ${context.attempt} failed`);
+          return 'finally';
+        },
+      });
+      const events: ITaskEvent[] = [];
+      task.eventSubject.subscribe((event) => events.push(event));
+      const run = task.trigger();
+      await vi.advanceTimersByTimeAsync(99);
+      expect(attempts).toEqual([0]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(attempts).toEqual([0, 1]);
+      await vi.advanceTimersByTimeAsync(199);
+      expect(attempts).toEqual([0, 1]);
+      await vi.advanceTimersByTimeAsync(1);
+      await expect(run).resolves.toBe('finally');
+      expect(events.map((event) => [event.type, event.attempt, event.error])).toEqual([
+        ['started', undefined, undefined],
+        ['retry', 1, 'attempt 0 failed'],
+        ['retry', 2, 'attempt 1 failed'],
+        ['completed', undefined, undefined],
+      ]);
+      expect(task.errorCount).toBe(0);
+    });
+
+    it('fails with the last error once retries are used up', async () => {
+      let calls = 0;
+      const task = new Task({
+        retry: { retries: 2 },
+        taskFunction: async () => {
+          calls++;
+          throw new Error(`failure ${calls}`);
+        },
+      });
+      await expect(task.trigger()).rejects.toThrow('failure 3');
+      expect(calls).toBe(3);
+      expect(task.errorCount).toBe(1);
+    });
+  });
+
+  describe('taskSetup', () => {
+    it('runs once and passes its value as the second argument (spec example)', async () => {
+      const createPool = vi.fn(async () => ({ query: async (sql: string) => `rows of ${sql}` }));
+      const task = new Task({
+        name: 'DBQuery',
+        taskSetup: createPool,
+        taskFunction: async (input, pool) => pool.query(input),
+      });
+      await expect(task.trigger('SELECT * FROM users')).resolves.toBe('rows of SELECT * FROM users');
+      await expect(task.trigger('SELECT * FROM orders')).resolves.toBe('rows of SELECT * FROM orders');
+      expect(createPool).toHaveBeenCalledTimes(1);
+    });
+
+    it('runs once for concurrent first triggers', async () => {
+      const gate = deferred<number>();
+      const setup = vi.fn(() => gate.promise);
+      const task = new Task({ taskSetup: setup, taskFunction: async (input: number, base) => base + input });
+      const runs = [task.trigger(1), task.trigger(2), task.trigger(3)];
+      gate.resolve(10);
+      await expect(Promise.all(runs)).resolves.toEqual([11, 12, 13]);
+      expect(setup).toHaveBeenCalledTimes(1);
+    });
+
+    it('tries a failed setup again on the next run', async () => {
+      let calls = 0;
+      const task = new Task({
+        taskSetup: async () => {
+          calls++;
+          if (calls === 1) throw new Error('setup failed');
+          return 'ready';
+        },
+        taskFunction: async (_input, value) => value,
+      });
+      await expect(task.trigger()).rejects.toThrow('setup failed');
+      await expect(task.trigger()).resolves.toBe('ready');
+      expect(calls).toBe(2);
+    });
+  });
+
+  describe('preTask and afterTask', () => {
+    it('runs the pre task, the task and the after task in order (spec example)', async () => {
+      const log: string[] = [];
+      const mainTask = new Task({
+        name: 'MainWork',
+        preTask: new Task({ name: 'Setup', taskFunction: async () => void log.push('Setting up...') }),
+        afterTask: new Task({ name: 'Cleanup', taskFunction: async () => void log.push('Cleaning up...') }),
+        taskFunction: async () => {
+          log.push('Doing work...');
+          return 'done';
+        },
+      });
+      await expect(mainTask.trigger()).resolves.toBe('done');
+      expect(log).toEqual(['Setting up...', 'Doing work...', 'Cleaning up...']);
+    });
+
+    it('accepts functions returning tasks, and passes input and result along', async () => {
+      const pre = new Task({ taskFunction: vi.fn(async (input: string) => `pre ${input}`) });
+      const after = new Task({ taskFunction: vi.fn(async (result: string) => `after ${result}`) });
+      const task = new Task({
+        preTask: () => pre,
+        afterTask: () => after,
+        taskFunction: async (input: string) => input.toUpperCase(),
+      });
+      await expect(task.trigger('x')).resolves.toBe('X');
+      expect(pre.taskFunction).toHaveBeenCalledWith('x', undefined, expect.anything());
+      expect(after.taskFunction).toHaveBeenCalledWith('X', undefined, expect.anything());
+    });
+
+    it('does not run the task when the pre task fails', async () => {
+      const taskFunction = vi.fn(async () => {});
+      const task = new Task({
+        preTask: new Task({
+          taskFunction: async () => {
+            throw new Error('pre failed');
+          },
+        }),
+        taskFunction,
+      });
+      await expect(task.trigger()).rejects.toThrow('pre failed');
+      expect(taskFunction).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('buffering', () => {
+    it('runs at most bufferMax at once and queues the rest (spec example)', async () => {
+      let running = 0;
+      let peak = 0;
+      const apiTask = new Task({
+        name: 'APIRequest',
+        buffered: true,
+        bufferMax: 5,
+        taskFunction: async (endpoint: string) => {
+          running++;
+          peak = Math.max(peak, running);
+          await tick();
+          running--;
+          return endpoint;
+        },
+      });
+      const calls = Array.from({ length: 100 }, (_, i) => apiTask.trigger(`/api/data/${i}`));
+      const results = await Promise.all(calls);
+      expect(peak).toBe(5);
+      // 5 ran at once, 5 waited; every later call replaced the newest waiting one.
+      expect(results.slice(0, 9)).toEqual(Array.from({ length: 9 }, (_, i) => `/api/data/${i}`));
+      expect(new Set(results.slice(9))).toEqual(new Set(['/api/data/99']));
+      expect(apiTask.runCount).toBe(10);
+    });
+
+    it('lets a replaced caller reject with the error of the run that replaced it', async () => {
+      const gate = deferred();
+      const task = new Task({
+        buffered: true,
+        bufferMax: 1,
+        taskFunction: async (input: string) => {
+          await gate.promise;
+          if (input === 'bad') throw new Error('bad input');
+          return input;
+        },
+      });
+      const first = task.trigger('first');
+      const replaced = task.trigger('replaced');
+      const replacing = task.trigger('bad');
+      gate.resolve();
+      await expect(first).resolves.toBe('first');
+      await expect(replaced).rejects.toThrow('bad input');
+      await expect(replacing).rejects.toThrow('bad input');
+    });
+
+    it('defaults bufferMax to 1 and reports buffering in metadata', () => {
+      const task = new Task({ buffered: true, taskFunction: async () => {} });
+      expect(task.bufferMax).toBe(1);
+      expect(task.getMetadata()).toMatchObject({ buffered: true, bufferMax: 1 });
+    });
+
+    it('rejects a waiting caller whose signal aborts, and keeps the others', async () => {
+      const gate = deferred();
+      const task = new Task({
+        buffered: true,
+        bufferMax: 1,
+        taskFunction: async (input: string) => {
+          await gate.promise;
+          return input;
+        },
+      });
+      const controller = new AbortController();
+      const first = task.trigger('a');
+      const waiting = task.trigger('b', { signal: controller.signal });
+      controller.abort();
+      await expect(waiting).rejects.toBeDefined();
+      const later = task.trigger('c');
+      gate.resolve();
+      await expect(first).resolves.toBe('a');
+      await expect(later).resolves.toBe('c');
+      expect(task.runCount).toBe(2);
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import * as distributedCoordination from './distributed-coordination.js';
 import { InMemoryCoordinator, type IDistributedTaskRequest } from './distributed-coordination.js';
 import { MissingPortError, TaskNotFoundError } from './errors.js';
 import type { ScheduleOptions, ScheduledTick, SchedulerHost, SchedulerPort } from './ports.js';
@@ -374,6 +375,34 @@ describe('TaskManager', () => {
       expect(taskFunction).not.toHaveBeenCalled();
       expect(reasons).toEqual(['distributed coordinator failed: connection refused']);
       await manager.stop();
+    });
+  });
+
+  describe('a coordinator written by the user (spec example)', () => {
+    it('is consulted before every scheduled run and started and stopped with the manager', async () => {
+      const calls: string[] = [];
+      class RedisCoordinator extends distributedCoordination.AbstractDistributedCoordinator {
+        async fireDistributedTaskRequest(request: IDistributedTaskRequest) {
+          calls.push(`fire:${request.taskExecutionTime}`);
+          return { shouldTrigger: true, considered: true, rank: 1, reason: 'elected', ...request };
+        }
+        async updateDistributedTaskRequest(request: IDistributedTaskRequest) {
+          calls.push(`update:${request.status}`);
+        }
+        async start() {
+          calls.push('start');
+        }
+        async stop() {
+          calls.push('stop');
+        }
+      }
+      const scheduler = new ManualScheduler();
+      const manager = new TaskManager({ scheduler, distributedCoordinator: new RedisCoordinator() });
+      manager.addAndScheduleTask(new Task({ name: 'elected', taskFunction: async () => void calls.push('run') }), '* * * * * *');
+      await manager.start();
+      await scheduler.fire('elected', { scheduledTime: 7_000 });
+      await manager.stop();
+      expect(calls).toEqual(['start', 'fire:7000', 'run', 'update:succeeded', 'stop']);
     });
   });
 

@@ -25,8 +25,10 @@ export class TaskOnce<
   override trigger(input?: any, options?: ITriggerOptions): Promise<TResult> {
     if (this.#first === undefined) {
       this.#first = super.trigger(input, options);
-    } else {
-      options?.onFinished?.();
+    } else if (options?.onFinished !== undefined) {
+      // Nothing runs for this trigger: it is finished once the first run has settled.
+      const onFinished = options.onFinished;
+      this.#first.then(onFinished, onFinished);
     }
     return this.#first;
   }

@@ -496,7 +496,7 @@ export class Task<
   async #execute(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
     const signal = options?.signal;
     if (signal?.aborted) {
-      options?.onFinished?.();
+      if (options?.onFinished !== undefined) queueMicrotask(options.onFinished);
       throw new TaskAbortedError(this.name, signal.reason);
     }
     this.#active++;

@@ -1,0 +1,182 @@
+import type { LuaScript } from './claim-script.js';
+
+type Listener = (...args: any[]) => void;
+
+/**
+ * The part of a node-redis client (`redis` 4 to 6, `createClient()`) the
+ * coordinator uses.
+ */
+export interface NodeRedisClientLike {
+  sendCommand(args: string[]): Promise<unknown>;
+  readonly isReady: boolean;
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  on(event: string, listener: Listener): unknown;
+  off(event: string, listener: Listener): unknown;
+}
+
+/** The part of an ioredis client (`new Redis()`) the coordinator uses. */
+export interface IoRedisClientLike {
+  call(command: string, args: (string | number)[]): Promise<unknown>;
+  readonly status: string;
+  connect(): Promise<void>;
+  on(event: string, listener: Listener): unknown;
+  off(event: string, listener: Listener): unknown;
+}
+
+/** A Redis client the coordinator can talk through. */
+export type RedisClientLike = NodeRedisClientLike | IoRedisClientLike;
+
+export function isNodeRedisClient(client: unknown): client is NodeRedisClientLike {
+  return typeof client === 'object' && client !== null && typeof (client as NodeRedisClientLike).sendCommand === 'function';
+}
+
+export function isIoRedisClient(client: unknown): client is IoRedisClientLike {
+  return (
+    typeof client === 'object' &&
+    client !== null &&
+    typeof (client as IoRedisClientLike).call === 'function' &&
+    typeof (client as IoRedisClientLike).status === 'string'
+  );
+}
+
+/** What the coordinator needs of a connection, whichever client is behind it. */
+export interface RedisConnection {
+  readonly ready: boolean;
+  /** Runs a script by SHA, loading it with `EVAL` when the server does not know it. */
+  evalScript(script: LuaScript, keys: string[], args: string[]): Promise<unknown>;
+  /** Sends one raw command. */
+  command(args: string[]): Promise<unknown>;
+  /** Starts connecting; never rejects (failures arrive as `error` events). */
+  open(): void;
+  /** Closes the connection if this coordinator opened it. */
+  close(): Promise<void>;
+  /** Listens to `ready` and `error`; returns a function that stops listening. */
+  watch(onReady: () => void, onError: (error: unknown) => void): () => void;
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+abstract class ScriptRunner {
+  abstract command(args: string[]): Promise<unknown>;
+
+  async evalScript(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.command(['EVALSHA', script.sha, ...tail]);
+    } catch (error) {
+      // After a restart (or on a new server) the script cache is empty; EVAL
+      // runs the script and caches it for the next EVALSHA.
+      if (!isNoScript(error)) throw error;
+      return await this.command(['EVAL', script.source, ...tail]);
+    }
+  }
+}
+
+export class NodeRedisConnection extends ScriptRunner implements RedisConnection {
+  readonly #client: NodeRedisClientLike;
+  readonly #owned: boolean;
+  #opened = false;
+
+  constructor(client: NodeRedisClientLike, owned: boolean) {
+    super();
+    this.#client = client;
+    this.#owned = owned;
+  }
+
+  get ready(): boolean {
+    return this.#client.isReady;
+  }
+
+  command(args: string[]): Promise<unknown> {
+    return this.#client.sendCommand(args);
+  }
+
+  open(): void {
+    if (this.#client.isOpen) return;
+    this.#opened = true;
+    // node-redis keeps retrying by its reconnect strategy until it connects;
+    // the promise rejects only if the client is closed meanwhile.
+    this.#client.connect().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#owned && !this.#opened) return;
+    const client = this.#client as NodeRedisClientLike & {
+      close?: () => Promise<void>;
+      quit?: () => Promise<unknown>;
+      destroy?: () => void;
+      disconnect?: () => Promise<void>;
+    };
+    if (!client.isOpen) return;
+    if (!client.isReady) {
+      // Nothing to flush: cut the reconnect loop at once.
+      if (typeof client.destroy === 'function') client.destroy();
+      else await client.disconnect?.().catch(() => undefined);
+      return;
+    }
+    try {
+      if (typeof client.close === 'function') await client.close();
+      else await client.quit?.();
+    } catch {
+      if (typeof client.destroy === 'function') client.destroy();
+    }
+  }
+
+  watch(onReady: () => void, onError: (error: unknown) => void): () => void {
+    this.#client.on('ready', onReady);
+    this.#client.on('error', onError);
+    return () => {
+      this.#client.off('ready', onReady);
+      this.#client.off('error', onError);
+    };
+  }
+}
+
+export class IoRedisConnection extends ScriptRunner implements RedisConnection {
+  readonly #client: IoRedisClientLike;
+  #opened = false;
+
+  constructor(client: IoRedisClientLike) {
+    super();
+    this.#client = client;
+  }
+
+  get ready(): boolean {
+    return this.#client.status === 'ready';
+  }
+
+  command(args: string[]): Promise<unknown> {
+    const [name, ...rest] = args;
+    return this.#client.call(name!, rest);
+  }
+
+  open(): void {
+    // ioredis connects on its own unless created with `lazyConnect`.
+    if (this.#client.status !== 'wait') return;
+    this.#opened = true;
+    this.#client.connect().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#opened) return;
+    const client = this.#client as IoRedisClientLike & { quit?: () => Promise<unknown>; disconnect?: () => void };
+    try {
+      if (this.ready) await client.quit?.();
+      else client.disconnect?.();
+    } catch {
+      client.disconnect?.();
+    }
+  }
+
+  watch(onReady: () => void, onError: (error: unknown) => void): () => void {
+    this.#client.on('ready', onReady);
+    this.#client.on('error', onError);
+    return () => {
+      this.#client.off('ready', onReady);
+      this.#client.off('error', onError);
+    };
+  }
+}

@@ -246,6 +246,12 @@ export class Task<
   #setupPromise: Promise<void> | undefined;
   #setupValue: TSetup = undefined as TSetup;
   #sinks: Subject<ITaskEvent>[] | undefined;
+  /** No timeout and no retry: a run without trigger options can take the plain path. */
+  readonly #plain: boolean;
+  // Settle handlers of plain runs, shared by every run that started in the same millisecond.
+  #plainStartTime = Number.NaN;
+  #plainFulfilled: ((value: unknown) => unknown) | undefined;
+  #plainRejected: ((error: unknown) => unknown) | undefined;
   [kScheduleInfo]: ScheduleInfoSource | undefined;
 
   constructor(options: ITaskOptions<TSetup, TSteps, TData, TResult>) {
@@ -298,8 +304,9 @@ export class Task<
 
     this.buffered = options.buffered ?? false;
     this.bufferMax = this.buffered ? (options.bufferMax ?? 1) : options.bufferMax;
+    this.#plain = this.timeout === undefined && this.retry === undefined;
     this.#buffer = this.buffered
-      ? new TaskBuffer(this.bufferMax!, (input, triggerOptions) => this.#execute(input, triggerOptions))
+      ? new TaskBuffer(this.bufferMax!, (input, triggerOptions) => this.#run(input, triggerOptions))
       : undefined;
 
     if (options.steps !== undefined) {
@@ -366,6 +373,19 @@ export class Task<
    */
   trigger(input?: any, options?: ITriggerOptions): Promise<TResult> {
     if (this.#buffer !== undefined) return this.#buffer.push(input, options);
+    return this.#run(input, options);
+  }
+
+  #run(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
+    if (
+      options === undefined &&
+      this.#plain &&
+      this.#setupState === SETUP_DONE &&
+      this.preTask === undefined &&
+      this.afterTask === undefined
+    ) {
+      return this.#executePlain(input);
+    }
     return this.#execute(input, options);
   }
 
@@ -485,12 +505,84 @@ export class Task<
     return false;
   }
 
-  #emitEvent(type: TTaskEventType, fields?: Partial<ITaskEvent>): void {
-    const event: ITaskEvent = { type, task: this.getMetadata(), timestamp: this.#clock.now() };
+  #emitEvent(type: TTaskEventType, fields?: Partial<ITaskEvent>, timestamp = this.#clock.now()): void {
+    const event: ITaskEvent = { type, task: this.getMetadata(), timestamp };
     if (fields !== undefined) Object.assign(event, fields);
-    this.eventSubject.next(event);
+    // Subject.next allocates a closure even when no one observes; skip the silent subjects.
+    if (this.eventSubject.observed) this.eventSubject.next(event);
     const sinks = this.#sinks;
-    if (sinks !== undefined) for (const sink of sinks) sink.next(event);
+    if (sinks !== undefined) for (const sink of sinks) if (sink.observed) sink.next(event);
+  }
+
+  /**
+   * A run without setup, pre/after tasks, timeout, retry or trigger options:
+   * the same steps as `#execute`, in the same microtask turns, without the
+   * async function's frame and await closures.
+   */
+  #executePlain(input: unknown): Promise<TResult> {
+    this.#active++;
+    this.#status = 'running';
+    const startTime = this.#clock.now();
+    this.#lastRunTime = startTime;
+    if (this.#steps !== undefined) {
+      for (const step of this.#steps) step.reset();
+      this.#currentStep = undefined;
+    }
+    if (this.#isObserved()) this.#emitEvent('started', undefined, startTime);
+    let result: TResult | PromiseLike<TResult>;
+    try {
+      result = this.taskFunction(input, this.#setupValue, new RunContext(0));
+    } catch (caught) {
+      // Like the async path, a synchronous throw is recorded before trigger() returns.
+      try {
+        return Promise.resolve(this.#plainFailed(caught, startTime));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (startTime !== this.#plainStartTime) {
+      this.#plainStartTime = startTime;
+      this.#plainFulfilled = (value) => this.#plainSucceeded(value as TResult, startTime);
+      this.#plainRejected = (error) => this.#plainFailed(error, startTime);
+    }
+    return Promise.resolve(result).then(this.#plainFulfilled, this.#plainRejected) as Promise<TResult>;
+  }
+
+  #plainSucceeded(value: TResult, startTime: number): TResult {
+    try {
+      this.#recordSuccess(startTime);
+    } catch (caught) {
+      return this.#plainFailed(caught, startTime);
+    }
+    this.#finish(undefined);
+    return value;
+  }
+
+  #plainFailed(caught: unknown, startTime: number): TResult {
+    try {
+      this.#recordFailure(caught, startTime);
+    } finally {
+      this.#finish(undefined);
+    }
+    if (this.catchErrors) return undefined as TResult;
+    throw caught;
+  }
+
+  #recordSuccess(startTime: number): void {
+    const endTime = this.#endRun(startTime);
+    this.#lastError = undefined;
+    if (this.#currentStep?.status === 'active') this.#currentStep.complete(endTime);
+    this.#status = this.#active > 1 ? 'running' : 'completed';
+    if (this.#isObserved()) this.#emitEvent('completed', undefined, endTime);
+  }
+
+  #recordFailure(caught: unknown, startTime: number): void {
+    const error = toError(caught);
+    const endTime = this.#endRun(startTime);
+    this.#errorCount++;
+    this.#lastError = error;
+    this.#status = this.#active > 1 ? 'running' : 'failed';
+    if (this.#isObserved()) this.#emitEvent('failed', { error: error.message }, endTime);
   }
 
   async #execute(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
@@ -507,7 +599,7 @@ export class Task<
       for (const step of this.#steps) step.reset();
       this.#currentStep = undefined;
     }
-    if (this.#isObserved()) this.#emitEvent('started');
+    if (this.#isObserved()) this.#emitEvent('started', undefined, startTime);
     // Promises of task functions that were given up on (timeout, abort) but have not returned yet.
     let pending: Promise<unknown>[] | undefined;
     try {
@@ -534,19 +626,10 @@ export class Task<
         }
       }
       if (this.afterTask !== undefined) await resolveTask(this.afterTask).trigger(result);
-      this.#endRun(startTime);
-      this.#lastError = undefined;
-      if (this.#currentStep?.status === 'active') this.#currentStep.complete(this.#clock.now());
-      this.#status = this.#active > 1 ? 'running' : 'completed';
-      if (this.#isObserved()) this.#emitEvent('completed');
+      this.#recordSuccess(startTime);
       return result;
     } catch (caught) {
-      const error = toError(caught);
-      this.#endRun(startTime);
-      this.#errorCount++;
-      this.#lastError = error;
-      this.#status = this.#active > 1 ? 'running' : 'failed';
-      if (this.#isObserved()) this.#emitEvent('failed', { error: error.message });
+      this.#recordFailure(caught, startTime);
       if (this.catchErrors) return undefined as TResult;
       throw caught;
     } finally {
@@ -555,9 +638,12 @@ export class Task<
     }
   }
 
-  #endRun(startTime: number): void {
+  /** Counts the run and its duration; returns the end time. */
+  #endRun(startTime: number): number {
+    const endTime = this.#clock.now();
     this.#runCount++;
-    this.#totalDuration += this.#clock.now() - startTime;
+    this.#totalDuration += endTime - startTime;
+    return endTime;
   }
 
   #finish(options: ITriggerOptions | undefined): void {

@@ -28,7 +28,14 @@ export interface IoRedisClientLike {
 export type RedisClientLike = NodeRedisClientLike | IoRedisClientLike;
 
 export function isNodeRedisClient(client: unknown): client is NodeRedisClientLike {
-  return typeof client === 'object' && client !== null && typeof (client as NodeRedisClientLike).sendCommand === 'function';
+  // ioredis has a `sendCommand` too, with another signature: tell them apart by `isOpen`.
+  return (
+    typeof client === 'object' &&
+    client !== null &&
+    typeof (client as NodeRedisClientLike).sendCommand === 'function' &&
+    typeof (client as NodeRedisClientLike).isOpen === 'boolean' &&
+    !isIoRedisClient(client)
+  );
 }
 
 export function isIoRedisClient(client: unknown): client is IoRedisClientLike {

@@ -68,6 +68,18 @@ export class RedisServer {
     throw lastError;
   }
 
+  /** Starts a server on a given port (one a test reserved earlier). */
+  static async startOn(port: number, options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(port, mkdtempSync(join(tmpdir(), 'taskbuffer-redis-')), options);
+    try {
+      await server.launch();
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }

@@ -1,0 +1,508 @@
+import {
+  type Clock,
+  type IScheduledRun,
+  type IScheduledTaskInfo,
+  type ScheduleOptions,
+  type SchedulerHost,
+  type SchedulerPort,
+  type TimerHandle,
+  invalidOption,
+  systemClock,
+} from '@taskbuffer/core';
+import { CronPattern } from './cron-pattern.js';
+import { type HeapItem, ScheduleHeap } from './schedule-heap.js';
+import { type TimeZone, getTimeZone, localTimeZoneName } from './time-zone.js';
+
+/** `setTimeout` cannot wait longer; longer waits are re-armed in steps. */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+/** How far the wall clock may run ahead of process time before it counts as a jump. */
+const JUMP_TOLERANCE = 1000;
+/** Due ticks looked at one by one for one schedule at one wake-up; beyond it the latest is found directly. */
+const MAX_DUE_TICKS = 1000;
+/** Skipped ticks reported one by one for one schedule at one wake-up; the rest are summed up in one event. */
+const MAX_REPORTED_TICKS = 100;
+
+const REASON_OVERLAP = 'overlap: the previous run is still running';
+const REASON_BLOCKED = 'missed: the event loop was blocked past this tick, and only the latest due tick runs';
+const REASON_JUMPED = 'missed: the process was suspended or the clock jumped forward';
+
+/** A clock, optionally with a monotonic reading that tells clock jumps from a busy event loop. */
+export interface SchedulerClock extends Clock {
+  /**
+   * Milliseconds of process time that never jump (like `performance.now()`).
+   * Without it, a custom clock's jumps count as lateness. Core's `systemClock`
+   * uses `performance.now()`.
+   */
+  monotonicNow?(): number;
+}
+
+/** Options of `new CronScheduler()`. */
+export interface CronSchedulerOptions {
+  /**
+   * IANA time zone in which expressions are read, unless a schedule names its own.
+   * @default the process's local time zone, as classic cron
+   * @example 'Europe/Berlin'
+   */
+  timezone?: string;
+  /**
+   * What a tick does while the previous run of the same task is still running:
+   * `skip` reports it as a `skipped` event, `allow` runs side by side.
+   * @default 'skip'
+   */
+  overlap?: 'skip' | 'allow';
+  /**
+   * Ticks missed entirely (the process was suspended, the clock jumped forward):
+   * `none` reports them as `skipped` events, `last` runs the latest of them once.
+   * @default 'none'
+   */
+  catchUp?: 'none' | 'last';
+  /**
+   * Where time comes from, for tests.
+   * @default the clock of the TaskManager that starts the scheduler
+   */
+  clock?: SchedulerClock;
+}
+
+/** Options of {@link CronScheduler.nextRuns}. */
+export interface NextRunsOptions {
+  /**
+   * Runs strictly after this time are listed.
+   * @default now
+   */
+  from?: Date | number;
+  /**
+   * IANA time zone of the expression.
+   * @default the scheduler's time zone
+   */
+  timezone?: string;
+}
+
+interface TaskState {
+  running: number;
+  /** The latest tick handled (run or reported); no tick at or before it is ever run again. */
+  lastTick: number;
+  lastRun: number | undefined;
+}
+
+interface Schedule extends HeapItem {
+  readonly taskName: string;
+  readonly expression: string;
+  readonly pattern: CronPattern;
+  readonly zone: TimeZone;
+  readonly timezone: string;
+  readonly overlap: 'skip' | 'allow';
+  readonly catchUp: 'none' | 'last';
+  readonly state: TaskState;
+}
+
+const OVERLAP_VALUES = ['skip', 'allow'] as const;
+const CATCH_UP_VALUES = ['none', 'last'] as const;
+
+function checkEnum<T extends string>(option: string, value: unknown, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) invalidOption(option, allowed.map((item) => `"${item}"`).join(' or '), value);
+  return value as T;
+}
+
+function resolveZone(option: string, value: unknown): TimeZone {
+  if (typeof value !== 'string' || value === '') {
+    invalidOption(option, 'an IANA time zone name such as "Europe/Berlin"', value);
+  }
+  const zone = getTimeZone(value as string);
+  if (zone === undefined) invalidOption(option, 'a time zone known to Intl, such as "Europe/Berlin"', value);
+  return zone!;
+}
+
+function isClock(value: unknown): value is Clock {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Clock).now === 'function' &&
+    typeof (value as Clock).setTimeout === 'function' &&
+    typeof (value as Clock).clearTimeout === 'function'
+  );
+}
+
+/**
+ * Cron for a `TaskManager`: `new TaskManager({ scheduler: new CronScheduler() })`.
+ *
+ * All schedules share one heap ordered by next run and one unref'd timer,
+ * re-armed from the wall clock after every wake-up. Expressions have 5 fields,
+ * or 6 with leading seconds, and are read in a time zone with classic cron's
+ * daylight-saving rules.
+ */
+export class CronScheduler implements SchedulerPort {
+  /** The default time zone of this scheduler's schedules. */
+  readonly timezone: string;
+  readonly #zone: TimeZone;
+  readonly #overlap: 'skip' | 'allow';
+  readonly #catchUp: 'none' | 'last';
+  readonly #ownClock: SchedulerClock | undefined;
+  readonly #schedules = new Map<string, Schedule>();
+  readonly #states = new Map<string, TaskState>();
+  readonly #heap = new ScheduleHeap<Schedule>();
+  #host: SchedulerHost | undefined;
+  #started = false;
+  #sequence = 0;
+  #timer: TimerHandle | undefined;
+  #timerTarget = Number.NaN;
+  #armedAtWall = 0;
+  #armedAtMonotonic: number | undefined;
+
+  constructor(options: CronSchedulerOptions = {}) {
+    if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
+    this.timezone = options.timezone === undefined ? localTimeZoneName() : (options.timezone as unknown as string);
+    this.#zone = resolveZone('timezone', this.timezone);
+    this.#overlap = checkEnum('overlap', options.overlap, OVERLAP_VALUES) ?? 'skip';
+    this.#catchUp = checkEnum('catchUp', options.catchUp, CATCH_UP_VALUES) ?? 'none';
+    if (options.clock !== undefined && !isClock(options.clock)) {
+      invalidOption('clock', 'an object with now(), setTimeout() and clearTimeout()', options.clock);
+    }
+    this.#ownClock = options.clock;
+  }
+
+  /** True between `start()` and `stop()`. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  // -------------------------------------------------------------------------
+  // SchedulerPort
+  // -------------------------------------------------------------------------
+
+  /**
+   * Registers (or replaces) a task's schedule. Throws at once for an invalid
+   * expression (`InvalidCronExpressionError`), an unknown time zone or a bad
+   * option (`TypeError`).
+   */
+  schedule(taskName: string, expression: string, options: ScheduleOptions = {}): void {
+    if (typeof taskName !== 'string' || taskName === '') invalidOption('taskName', 'a non-empty string', taskName);
+    if (typeof expression !== 'string') {
+      invalidOption('expression', 'a cron expression string such as "*/5 * * * *"', expression);
+    }
+    if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
+    const overlap = checkEnum('overlap', options.overlap, OVERLAP_VALUES) ?? this.#overlap;
+    const catchUp = checkEnum('catchUp', options.catchUp, CATCH_UP_VALUES) ?? this.#catchUp;
+    const zone = options.timezone === undefined ? this.#zone : resolveZone('timezone', options.timezone);
+    const pattern = CronPattern.parse(expression);
+
+    const previous = this.#schedules.get(taskName);
+    if (previous !== undefined) this.#heap.remove(previous);
+    let state = this.#states.get(taskName);
+    if (state === undefined) {
+      state = { running: 0, lastTick: -Infinity, lastRun: undefined };
+      this.#states.set(taskName, state);
+    }
+    const schedule: Schedule = {
+      taskName,
+      expression,
+      pattern,
+      zone,
+      timezone: options.timezone ?? this.timezone,
+      overlap,
+      catchUp,
+      state,
+      nextRun: Number.NaN,
+      sequence: this.#sequence++,
+      heapIndex: -1,
+    };
+    schedule.nextRun = this.#computeNextRun(schedule, this.#clock().now());
+    this.#schedules.set(taskName, schedule);
+    if (this.#started) {
+      if (Number.isFinite(schedule.nextRun)) this.#heap.push(schedule);
+      this.#arm();
+    }
+  }
+
+  /** Removes a schedule; `false` when there was none. */
+  unschedule(taskName: string): boolean {
+    const schedule = this.#schedules.get(taskName);
+    if (schedule === undefined) return false;
+    this.#schedules.delete(taskName);
+    if (schedule.state.running === 0) this.#states.delete(taskName);
+    if (this.#heap.remove(schedule) && this.#started) this.#arm();
+    return true;
+  }
+
+  /** Arms the timer for every schedule; called by `TaskManager.start()`. */
+  start(host: SchedulerHost): void {
+    if (
+      typeof host !== 'object' ||
+      host === null ||
+      typeof host.runScheduledTask !== 'function' ||
+      typeof host.reportSkippedTick !== 'function'
+    ) {
+      invalidOption('host', 'a SchedulerHost (pass the scheduler to `new TaskManager({ scheduler })`)', host);
+    }
+    if (this.#started) return;
+    this.#host = host;
+    this.#started = true;
+    const now = this.#clock().now();
+    const armed: Schedule[] = [];
+    for (const schedule of this.#schedules.values()) {
+      if (!(schedule.nextRun > now)) schedule.nextRun = this.#computeNextRun(schedule, now);
+      if (Number.isFinite(schedule.nextRun)) armed.push(schedule);
+    }
+    this.#heap.rebuild(armed);
+    this.#arm();
+  }
+
+  /** Clears the timer; schedules stay registered and run again after `start()`. Runs in flight go on. */
+  stop(): void {
+    this.#started = false;
+    this.#heap.clear();
+    this.#clearTimer();
+  }
+
+  getScheduledTasks(): IScheduledTaskInfo[] {
+    const infos: IScheduledTaskInfo[] = [];
+    for (const schedule of this.#schedules.values()) {
+      const info: IScheduledTaskInfo = {
+        name: schedule.taskName,
+        schedule: schedule.expression,
+        timezone: schedule.timezone,
+      };
+      const nextRun = this.#currentNextRun(schedule);
+      if (Number.isFinite(nextRun)) info.nextRun = new Date(nextRun);
+      if (schedule.state.lastRun !== undefined) info.lastRun = new Date(schedule.state.lastRun);
+      infos.push(info);
+    }
+    return infos;
+  }
+
+  /** The next run of each schedule, soonest first, at most `limit` of them. */
+  getNextScheduledRuns(limit: number): IScheduledRun[] {
+    if (!(Number.isInteger(limit) && limit >= 0) && limit !== Infinity) {
+      invalidOption('limit', 'a non-negative integer or Infinity', limit);
+    }
+    const runs: { schedule: Schedule; time: number }[] = [];
+    for (const schedule of this.#schedules.values()) {
+      const time = this.#currentNextRun(schedule);
+      if (Number.isFinite(time)) runs.push({ schedule, time });
+    }
+    runs.sort((a, b) => a.time - b.time || a.schedule.sequence - b.schedule.sequence);
+    return runs.slice(0, limit).map(({ schedule, time }) => ({
+      taskName: schedule.taskName,
+      nextRun: new Date(time),
+      schedule: schedule.expression,
+    }));
+  }
+
+  getSchedule(taskName: string): { expression: string; nextRun?: Date } | undefined {
+    const schedule = this.#schedules.get(taskName);
+    if (schedule === undefined) return undefined;
+    const nextRun = this.#currentNextRun(schedule);
+    return Number.isFinite(nextRun)
+      ? { expression: schedule.expression, nextRun: new Date(nextRun) }
+      : { expression: schedule.expression };
+  }
+
+  // -------------------------------------------------------------------------
+  // Beyond the port
+  // -------------------------------------------------------------------------
+
+  /**
+   * The next `count` run times of `expression`, strictly after `from`, with
+   * the same time-zone and daylight-saving rules as scheduled runs.
+   * @example scheduler.nextRuns('0 2 * * *', 3, { timezone: 'Europe/Berlin' })
+   */
+  nextRuns(expression: string, count: number, options: NextRunsOptions = {}): Date[] {
+    if (typeof expression !== 'string') {
+      invalidOption('expression', 'a cron expression string such as "*/5 * * * *"', expression);
+    }
+    if (!Number.isInteger(count) || count < 0) invalidOption('count', 'a non-negative integer', count);
+    if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
+    const zone = options.timezone === undefined ? this.#zone : resolveZone('timezone', options.timezone);
+    const { from } = options;
+    let time: number;
+    if (from === undefined) time = this.#clock().now();
+    else if (from instanceof Date && !Number.isNaN(from.getTime())) time = from.getTime();
+    else if (typeof from === 'number' && Number.isFinite(from)) time = from;
+    else return invalidOption('from', 'a valid Date or epoch milliseconds', from);
+    const pattern = CronPattern.parse(expression);
+    const runs: Date[] = [];
+    while (runs.length < count) {
+      const next = pattern.nextAfter(time, zone);
+      if (next === undefined) break;
+      runs.push(new Date(next));
+      time = next;
+    }
+    return runs;
+  }
+
+  // -------------------------------------------------------------------------
+  // Timer
+  // -------------------------------------------------------------------------
+
+  #clock(): SchedulerClock {
+    return this.#ownClock ?? this.#host?.clock ?? systemClock;
+  }
+
+  #monotonicNow(clock: SchedulerClock): number | undefined {
+    if (typeof clock.monotonicNow === 'function') return clock.monotonicNow();
+    if (clock === systemClock) return performance.now();
+    return undefined;
+  }
+
+  #computeNextRun(schedule: Schedule, now: number): number {
+    const from = Math.max(now, schedule.state.lastTick);
+    return schedule.pattern.nextAfter(from, schedule.zone) ?? Infinity;
+  }
+
+  /** The next run as it stands; while stopped, a time already past is recomputed. */
+  #currentNextRun(schedule: Schedule): number {
+    if (!this.#started) {
+      const now = this.#clock().now();
+      if (!(schedule.nextRun > now)) schedule.nextRun = this.#computeNextRun(schedule, now);
+    }
+    return schedule.nextRun;
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      this.#clock().clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#timerTarget = Number.NaN;
+  }
+
+  #arm(): void {
+    const top = this.#heap.peek();
+    if (!this.#started || top === undefined) {
+      this.#clearTimer();
+      return;
+    }
+    if (this.#timer !== undefined && this.#timerTarget === top.nextRun) return;
+    this.#clearTimer();
+    const clock = this.#clock();
+    const now = clock.now();
+    const delay = Math.min(Math.max(top.nextRun - now, 0), MAX_TIMER_DELAY);
+    this.#armedAtWall = now;
+    this.#armedAtMonotonic = this.#monotonicNow(clock);
+    this.#timerTarget = top.nextRun;
+    this.#timer = clock.setTimeout(() => this.#onTimer(), delay, { unref: true });
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#timerTarget = Number.NaN;
+    if (!this.#started) return;
+    const clock = this.#clock();
+    const now = clock.now();
+    // Ticks up to `awake` came due while the process ran; later ones lie in a jump of the wall clock.
+    let awake = now;
+    const monotonic = this.#monotonicNow(clock);
+    if (monotonic !== undefined && this.#armedAtMonotonic !== undefined) {
+      const expected = this.#armedAtWall + (monotonic - this.#armedAtMonotonic);
+      if (now - expected > JUMP_TOLERANCE) awake = expected;
+    }
+    const due: Schedule[] = [];
+    for (let top = this.#heap.peek(); top !== undefined && top.nextRun <= now; top = this.#heap.peek()) {
+      this.#heap.pop();
+      due.push(top);
+    }
+    for (const schedule of due) this.#fire(schedule, now, awake);
+    for (const schedule of due) {
+      if (
+        this.#started &&
+        this.#schedules.get(schedule.taskName) === schedule &&
+        schedule.heapIndex === -1 &&
+        Number.isFinite(schedule.nextRun)
+      ) {
+        this.#heap.push(schedule);
+      }
+    }
+    this.#arm();
+  }
+
+  /** Handles every due tick of one schedule: at most one run, the rest reported. */
+  #fire(schedule: Schedule, now: number, awake: number): void {
+    const { pattern, zone, state } = schedule;
+    const ticks: number[] = [schedule.nextRun];
+    let uncounted = false;
+    let next = pattern.nextAfter(schedule.nextRun, zone);
+    while (next !== undefined && next <= now) {
+      if (ticks.length >= MAX_DUE_TICKS) {
+        ticks.push(latestAtOrBefore(pattern, zone, now, ticks[ticks.length - 1]!));
+        uncounted = true;
+        next = pattern.nextAfter(now, zone);
+        break;
+      }
+      ticks.push(next);
+      next = pattern.nextAfter(next, zone);
+    }
+    schedule.nextRun = next ?? Infinity;
+    state.lastTick = Math.max(state.lastTick, ticks[ticks.length - 1]!);
+
+    let runIndex = -1;
+    if (schedule.catchUp === 'last') runIndex = ticks.length - 1;
+    else {
+      for (let index = ticks.length - 1; index >= 0; index--) {
+        if (ticks[index]! <= awake) {
+          runIndex = index;
+          break;
+        }
+      }
+    }
+    const host = this.#host!;
+    const skipped = ticks.filter((_, index) => index !== runIndex);
+    const individually = skipped.length <= MAX_REPORTED_TICKS ? skipped.length : MAX_REPORTED_TICKS - 1;
+    const reasonFor = (tick: number): string => (tick <= awake ? REASON_BLOCKED : REASON_JUMPED);
+    for (let index = 0; index < individually; index++) {
+      const tick = skipped[index]!;
+      host.reportSkippedTick(schedule.taskName, { scheduledTime: tick }, reasonFor(tick));
+    }
+    if (individually < skipped.length) {
+      const tick = skipped[skipped.length - 1]!;
+      const others = skipped.length - individually - 1;
+      host.reportSkippedTick(
+        schedule.taskName,
+        { scheduledTime: tick },
+        `${reasonFor(tick)} (and ${uncounted ? 'more than ' : ''}${others} earlier missed ticks, not reported one by one)`,
+      );
+    }
+    if (runIndex !== -1) this.#run(schedule, ticks[runIndex]!);
+  }
+
+  #run(schedule: Schedule, tick: number): void {
+    const state = schedule.state;
+    const host = this.#host!;
+    if (schedule.overlap === 'skip' && state.running > 0) {
+      host.reportSkippedTick(schedule.taskName, { scheduledTime: tick }, REASON_OVERLAP);
+      return;
+    }
+    state.running++;
+    state.lastRun = tick;
+    const done = (): void => {
+      state.running--;
+      if (state.running === 0 && !this.#schedules.has(schedule.taskName)) {
+        if (this.#states.get(schedule.taskName) === state) this.#states.delete(schedule.taskName);
+      }
+    };
+    let result: Promise<void>;
+    try {
+      result = host.runScheduledTask(schedule.taskName, { scheduledTime: tick });
+    } catch {
+      // A host whose runScheduledTask throws instead of settling still frees the overlap slot.
+      done();
+      return;
+    }
+    Promise.resolve(result).then(done, done);
+  }
+}
+
+/** The latest tick in `(floor, time]`, found by looking back from `time` in growing windows. */
+function latestAtOrBefore(pattern: CronPattern, zone: TimeZone, time: number, floor: number): number {
+  for (let window = 1000; ; window *= 2) {
+    const from = Math.max(time - window, floor);
+    let tick = pattern.nextAfter(from, zone);
+    if (tick !== undefined && tick <= time) {
+      for (let next = pattern.nextAfter(tick, zone); next !== undefined && next <= time; ) {
+        tick = next;
+        next = pattern.nextAfter(tick, zone);
+      }
+      return tick;
+    }
+    if (from === floor) return floor;
+  }
+}

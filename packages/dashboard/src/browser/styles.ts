@@ -190,7 +190,7 @@ export const dashboardStyles = css`
   }
   .task-row {
     display: grid;
-    grid-template-columns: minmax(150px, 1.6fr) 92px minmax(150px, 2fr) 52px 76px 70px minmax(90px, 1.2fr) var(--tb-action-column, 0px);
+    grid-template-columns: minmax(190px, 2.2fr) 92px minmax(150px, 2fr) 44px 70px 66px minmax(90px, 1.4fr) var(--tb-action-column, 0px);
     gap: 10px;
     align-items: center;
     padding: 8px 14px;
@@ -268,6 +268,12 @@ export const dashboardStyles = css`
   }
   .bar .fill {
     background: var(--tb-accent);
+  }
+  .bar .fill.completed {
+    background: var(--tb-ok);
+  }
+  .bar .fill.failed {
+    background: var(--tb-fail);
     transition: width 0.2s ease-out;
   }
   .bar .segment {
@@ -356,13 +362,24 @@ export const dashboardStyles = css`
     font-size: 12px;
   }
   .keys th {
-    text-align: left;
+    text-align: right;
     font-weight: 500;
     color: var(--tb-muted);
   }
   .keys td,
   .keys th {
-    padding: 2px 4px 2px 0;
+    padding: 2px 0 2px 8px;
+    text-align: right;
+    font-variant-numeric: tabular-nums;
+  }
+  .keys td:first-child,
+  .keys th:first-child {
+    text-align: left;
+    padding-left: 0;
+    max-width: 120px;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
   }
   .cooling {
     color: var(--tb-warn);

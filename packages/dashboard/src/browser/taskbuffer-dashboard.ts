@@ -441,7 +441,8 @@ export class TaskbufferDashboard extends LitElement {
   }
 
   #renderTask(task: DashboardTask, canTrigger: boolean): TemplateResult {
-    const progress = Math.round(task.currentProgress);
+    // A finished run without steps has nothing to count progress by; it is done.
+    const progress = task.status === 'completed' && task.steps.length === 0 ? 100 : Math.round(task.currentProgress);
     const step = task.currentStep === undefined ? undefined : task.steps.find((entry) => entry.name === task.currentStep);
     const labels = Object.entries(task.labels);
     return html`<div class="task-row ${task.status === 'failed' ? 'failed-run' : ''}" role="listitem" data-task=${task.name}>
@@ -475,7 +476,7 @@ export class TaskbufferDashboard extends LitElement {
                     style=${styleMap({ flexGrow: String(Math.max(entry.percentage, 1)) })}
                   ></span>`,
               )
-            : html`<span class="fill" style=${styleMap({ width: `${progress}%` })}></span>`}
+            : html`<span class="fill ${task.status}" style=${styleMap({ width: `${progress}%` })}></span>`}
         </div>
         <div class="step-label">
           ${progress}%${step ? html` · ${step.description || step.name}` : nothing}
@@ -560,10 +561,10 @@ export class TaskbufferDashboard extends LitElement {
                         ${group.keys.map((key) => {
                           const cooling = Math.max(0, key.cooldownRemainingMs - elapsed);
                           return html`<tr data-key=${key.key}>
-                            <td>${key.key}</td>
+                            <td title=${key.key}>${key.key}</td>
                             <td class="numeric">${key.running}</td>
                             <td class="numeric">${key.queued}</td>
-                            <td class="cooling">${cooling > 0 ? formatDuration(cooling) : '—'}</td>
+                            <td class=${cooling > 0 ? 'cooling' : 'muted'}>${cooling > 0 ? formatDuration(cooling) : '—'}</td>
                           </tr>`;
                         })}
                       </tbody>

@@ -11,6 +11,7 @@ export function renderDashboardPage(options: { title: string; bundle: string; ev
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
+<link rel="icon" href="data:,">
 <title>${title}</title>
 <script type="module" src="${escapeHtml(options.bundle)}"></script>
 <style>

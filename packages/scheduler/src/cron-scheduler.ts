@@ -15,8 +15,11 @@ import { type TimeZone, getTimeZone, localTimeZoneName } from './time-zone.js';
 
 /** `setTimeout` cannot wait longer; longer waits are re-armed in steps. */
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
-/** How far the wall clock may run ahead of process time before it counts as a jump. */
-const JUMP_TOLERANCE = 1000;
+/**
+ * How far the wall clock may run ahead of process time before it counts as a
+ * jump (suspend, clock set forward); smaller steps, like NTP's, count as lateness.
+ */
+const JUMP_TOLERANCE = 5000;
 /** Due ticks looked at one by one for one schedule at one wake-up; beyond it the latest is found directly. */
 const MAX_DUE_TICKS = 1000;
 /** Skipped ticks reported one by one for one schedule at one wake-up; the rest are summed up in one event. */
@@ -389,19 +392,18 @@ export class CronScheduler implements SchedulerPort {
     if (!this.#started) return;
     const clock = this.#clock();
     const now = clock.now();
-    // Ticks up to `awake` came due while the process ran; later ones lie in a jump of the wall clock.
-    let awake = now;
+    // The wall clock ran ahead of process time: the process was suspended or the clock was set forward.
+    let jumped = false;
     const monotonic = this.#monotonicNow(clock);
     if (monotonic !== undefined && this.#armedAtMonotonic !== undefined) {
-      const expected = this.#armedAtWall + (monotonic - this.#armedAtMonotonic);
-      if (now - expected > JUMP_TOLERANCE) awake = expected;
+      jumped = now - (this.#armedAtWall + (monotonic - this.#armedAtMonotonic)) > JUMP_TOLERANCE;
     }
     const due: Schedule[] = [];
     for (let top = this.#heap.peek(); top !== undefined && top.nextRun <= now; top = this.#heap.peek()) {
       this.#heap.pop();
       due.push(top);
     }
-    for (const schedule of due) this.#fire(schedule, now, awake);
+    for (const schedule of due) this.#fire(schedule, now, jumped);
     for (const schedule of due) {
       if (
         this.#started &&
@@ -415,8 +417,12 @@ export class CronScheduler implements SchedulerPort {
     this.#arm();
   }
 
-  /** Handles every due tick of one schedule: at most one run, the rest reported. */
-  #fire(schedule: Schedule, now: number, awake: number): void {
+  /**
+   * Handles every due tick of one schedule: at most one run, the rest reported.
+   * A late timer runs the latest due tick; after a jump of the wall clock the
+   * due ticks were missed entirely and run only with `catchUp: 'last'`.
+   */
+  #fire(schedule: Schedule, now: number, jumped: boolean): void {
     const { pattern, zone, state } = schedule;
     const ticks: number[] = [schedule.nextRun];
     let uncounted = false;
@@ -434,23 +440,14 @@ export class CronScheduler implements SchedulerPort {
     schedule.nextRun = next ?? Infinity;
     state.lastTick = Math.max(state.lastTick, ticks[ticks.length - 1]!);
 
-    let runIndex = -1;
-    if (schedule.catchUp === 'last') runIndex = ticks.length - 1;
-    else {
-      for (let index = ticks.length - 1; index >= 0; index--) {
-        if (ticks[index]! <= awake) {
-          runIndex = index;
-          break;
-        }
-      }
-    }
+    const runIndex = jumped && schedule.catchUp === 'none' ? -1 : ticks.length - 1;
     const host = this.#host!;
     const skipped = ticks.filter((_, index) => index !== runIndex);
     const individually = skipped.length <= MAX_REPORTED_TICKS ? skipped.length : MAX_REPORTED_TICKS - 1;
-    const reasonFor = (tick: number): string => (tick <= awake ? REASON_BLOCKED : REASON_JUMPED);
+    const reason = jumped ? REASON_JUMPED : REASON_BLOCKED;
     for (let index = 0; index < individually; index++) {
       const tick = skipped[index]!;
-      host.reportSkippedTick(schedule.taskName, { scheduledTime: tick }, reasonFor(tick));
+      host.reportSkippedTick(schedule.taskName, { scheduledTime: tick }, reason);
     }
     if (individually < skipped.length) {
       const tick = skipped[skipped.length - 1]!;
@@ -458,7 +455,7 @@ export class CronScheduler implements SchedulerPort {
       host.reportSkippedTick(
         schedule.taskName,
         { scheduledTime: tick },
-        `${reasonFor(tick)} (and ${uncounted ? 'more than ' : ''}${others} earlier missed ticks, not reported one by one)`,
+        `${reason} (and ${uncounted ? 'more than ' : ''}${others} earlier missed ticks, not reported one by one)`,
       );
     }
     if (runIndex !== -1) this.#run(schedule, ticks[runIndex]!);

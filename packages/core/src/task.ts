@@ -1,4 +1,4 @@
-import { Subject } from 'rxjs';
+import { Subject, config as rxjsConfig } from 'rxjs';
 import { type Clock, systemClock } from './clock.js';
 import { TaskAbortedError, TaskTimeoutError, invalidOption } from './errors.js';
 import {
@@ -195,6 +195,24 @@ const SETUP_DONE = 2;
 const SETUP_PENDING = 1;
 const SETUP_NONE = 0;
 
+/**
+ * Sends `event` to `subject` as `subject.next(event)` would. A plain Subject
+ * with exactly one observer gets it directly: rxjs 7's `Subject.next` allocates
+ * an error-context closure and an iterator per call, which was the largest
+ * cost of a trigger with one `taskSubject` subscriber. With one observer there
+ * is no snapshot of the observer list to take, and a stopped or closed Subject
+ * has no observers. Anything else goes through `next`.
+ */
+function deliver(subject: Subject<ITaskEvent>, event: ITaskEvent): void {
+  const observers = subject.observers as Subject<ITaskEvent>['observers'] | null;
+  if (observers === null || observers.length === 0) return;
+  if (observers.length === 1 && subject.constructor === Subject && !rxjsConfig.useDeprecatedSynchronousErrorHandling) {
+    observers[0]!.next(event);
+  } else {
+    subject.next(event);
+  }
+}
+
 function resolveTask(reference: TaskReference): Task<any, any, any, any> {
   return reference instanceof Task ? reference : reference();
 }
@@ -252,6 +270,7 @@ export class Task<
   #plainStartTime = Number.NaN;
   #plainFulfilled: ((value: unknown) => unknown) | undefined;
   #plainRejected: ((error: unknown) => unknown) | undefined;
+  #lastRunDateCache: Date | undefined;
   [kScheduleInfo]: ScheduleInfoSource | undefined;
 
   constructor(options: ITaskOptions<TSetup, TSteps, TData, TResult>) {
@@ -434,7 +453,7 @@ export class Task<
     };
     if (this.version !== undefined) metadata.version = this.version;
     if (this.#currentStep !== undefined) metadata.currentStep = this.#currentStep.name;
-    if (this.#lastRunTime !== undefined) metadata.lastRun = new Date(this.#lastRunTime);
+    if (this.#lastRunTime !== undefined) metadata.lastRun = this.#lastRunDate(this.#lastRunTime);
     if (this.#runCount > 0) metadata.averageDuration = this.#totalDuration / this.#runCount;
     if (this.buffered) {
       metadata.buffered = true;
@@ -448,6 +467,20 @@ export class Task<
       if (schedule.nextRun !== undefined) metadata.nextRun = schedule.nextRun;
     }
     return metadata;
+  }
+
+  /**
+   * A Date for `lastRun` in snapshots. Snapshots taken while `lastRun` stays
+   * the same share one Date, as allocating a Date per event was a large part
+   * of an observed trigger's cost; a Date someone has changed is not reused.
+   */
+  #lastRunDate(time: number): Date {
+    let date = this.#lastRunDateCache;
+    if (date === undefined || date.getTime() !== time) {
+      date = new Date(time);
+      this.#lastRunDateCache = date;
+    }
+    return date;
   }
 
   setLabel(key: string, value: string): void {
@@ -508,10 +541,9 @@ export class Task<
   #emitEvent(type: TTaskEventType, fields?: Partial<ITaskEvent>, timestamp = this.#clock.now()): void {
     const event: ITaskEvent = { type, task: this.getMetadata(), timestamp };
     if (fields !== undefined) Object.assign(event, fields);
-    // Subject.next allocates a closure even when no one observes; skip the silent subjects.
-    if (this.eventSubject.observed) this.eventSubject.next(event);
+    deliver(this.eventSubject, event);
     const sinks = this.#sinks;
-    if (sinks !== undefined) for (const sink of sinks) if (sink.observed) sink.next(event);
+    if (sinks !== undefined) for (const sink of sinks) deliver(sink, event);
   }
 
   /**

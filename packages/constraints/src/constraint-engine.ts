@@ -1,0 +1,280 @@
+import {
+  type ConstraintEngineHost,
+  type ConstraintEnginePort,
+  type ConstraintGroupPort,
+  type AnyTask,
+  TaskCancelledError,
+  invalidOption,
+} from '@taskbuffer/core';
+import { ConstraintCallbackError } from './errors.js';
+import {
+  ADMITTED,
+  DONE,
+  type GroupCore,
+  type KeyState,
+  QUEUED,
+  Waiter,
+  type WaiterOwner,
+  currentEpoch,
+  releaseSlot,
+  scheduleDrain,
+} from './key-state.js';
+
+/** The internal state behind each `TaskConstraintGroup`, found by the group object. */
+export const groupCores = new WeakMap<ConstraintGroupPort, GroupCore>();
+
+const resolvedUndefined = Promise.resolve(undefined);
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * Runs the triggers of one `TaskManager` through its constraint groups.
+ *
+ * Per trigger: compute one key per group (once), then admit it if every key
+ * has a free slot, is not cooling down and has no older waiter; otherwise queue
+ * it on the first key that blocks it. Admission takes the slots, asks every
+ * `shouldExecute`, then runs or skips. When a run ends, its slots are released
+ * and only the waiters of those keys are looked at (see `key-state.ts`).
+ */
+export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
+  readonly #host: ConstraintEngineHost;
+  /** Arrays are replaced, never changed in place, so a running check can hold on to one. */
+  #cores: readonly GroupCore[] = [];
+  #checkers: readonly GroupCore[] = [];
+  readonly #coreSet = new Set<GroupCore>();
+  /** Whether a group was ever removed; until then, no entry needs the membership check. */
+  #removedAny = false;
+
+  constructor(host: ConstraintEngineHost) {
+    this.#host = host;
+  }
+
+  addGroup(group: ConstraintGroupPort): void {
+    const core = groupCores.get(group);
+    if (core === undefined) {
+      invalidOption('group', 'a TaskConstraintGroup from @taskbuffer/constraints', group);
+    }
+    if (this.#coreSet.has(core)) return;
+    core.clock = this.#host.clock;
+    this.#coreSet.add(core);
+    this.#cores = [...this.#cores, core];
+    if (core.shouldExecute !== undefined) this.#checkers = [...this.#checkers, core];
+  }
+
+  removeGroup(group: ConstraintGroupPort): void {
+    const core = groupCores.get(group);
+    if (core === undefined || !this.#coreSet.has(core)) return;
+    this.#coreSet.delete(core);
+    this.#removedAny = true;
+    this.#cores = this.#cores.filter((other) => other !== core);
+    this.#checkers = this.#checkers.filter((other) => other !== core);
+    // What waited on this group is looked at again, oldest first, without it.
+    const evacuated = this.#takeOwnWaiters(core);
+    for (const waiter of evacuated) this.admit(waiter);
+  }
+
+  stop(reason: string): void {
+    const cancelled: Waiter[] = [];
+    for (const core of this.#cores) cancelled.push(...this.#takeOwnWaiters(core));
+    cancelled.sort((a, b) => a.seq - b.seq);
+    for (const waiter of cancelled) {
+      waiter.state = DONE;
+      for (const state of waiter.entries) {
+        if (state.users > 0) state.users--;
+        state.prune();
+      }
+      waiter.reject(new TaskCancelledError(waiter.task.name, reason));
+    }
+  }
+
+  run(task: AnyTask, input: unknown): Promise<unknown> {
+    const cores = this.#cores;
+    const entries: KeyState[] = [];
+    for (let index = 0; index < cores.length; index++) {
+      const core = cores[index]!;
+      let key: string | null;
+      try {
+        key = core.keyOf(task, input);
+      } catch (error) {
+        for (const state of entries) {
+          state.users--;
+          state.prune();
+        }
+        return Promise.reject(new ConstraintCallbackError('constraintKeyForExecution', core.name, task.name, error));
+      }
+      if (key === null) continue;
+      const state = core.stateFor(key);
+      state.users++;
+      entries.push(state);
+    }
+    const waiter = new Waiter(this, task, input, entries);
+    const blocking = this.#findBlocking(waiter);
+    if (blocking === undefined) {
+      this.#acquire(waiter);
+      return this.#checkers.length === 0 ? this.#execute(waiter) : this.#checkThenExecute(waiter);
+    }
+    return new Promise((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
+      this.#park(waiter, blocking);
+    });
+  }
+
+  /** @internal Called with a waiter just taken off a key's queue. */
+  admit(waiter: Waiter): void {
+    const blocking = this.#findBlocking(waiter);
+    if (blocking !== undefined) {
+      this.#park(waiter, blocking);
+      return;
+    }
+    this.#acquire(waiter);
+    const run = this.#checkers.length === 0 ? this.#execute(waiter) : this.#checkThenExecute(waiter);
+    run.then(waiter.resolve, waiter.reject);
+  }
+
+  /** The first key that keeps a waiter from starting now, if any. */
+  #findBlocking(waiter: Waiter): KeyState | undefined {
+    const entries = waiter.entries;
+    for (let index = 0; index < entries.length; index++) {
+      const state = entries[index]!;
+      const core = state.group;
+      if (this.#removedAny && !this.#coreSet.has(core)) continue;
+      if (state.running >= core.maxConcurrent) return state;
+      if (core.cooldownMs > 0 && state.isCooling(core.clock.now())) return state;
+      // Never overtake an older trigger that waits for this key.
+      if (state.queued > 0 && state.head()!.seq < waiter.seq) return state;
+    }
+    return undefined;
+  }
+
+  #park(waiter: Waiter, state: KeyState): void {
+    waiter.state = QUEUED;
+    waiter.parkedOn = state;
+    state.queue.push(waiter);
+    state.queued++;
+    if (waiter.reportedOn !== state) {
+      waiter.reportedOn = state;
+      this.#host.emit(waiter.task, 'queued', { constraintGroup: state.group.name, constraintKey: state.key });
+    }
+    // Blocked by a cooldown or by an older waiter rather than by a full key:
+    // let the key's drain decide (it arms the cooldown timer or starts the older one).
+    if (state.running < state.group.maxConcurrent) scheduleDrain(state);
+  }
+
+  #acquire(waiter: Waiter): void {
+    if (this.#removedAny) {
+      const kept: KeyState[] = [];
+      for (const state of waiter.entries) {
+        if (this.#coreSet.has(state.group)) kept.push(state);
+        else {
+          state.users--;
+          state.prune();
+        }
+      }
+      waiter.entries = kept;
+    }
+    const entries = waiter.entries;
+    for (let index = 0; index < entries.length; index++) entries[index]!.running++;
+    waiter.epoch = currentEpoch();
+    waiter.state = ADMITTED;
+  }
+
+  /** Releases a waiter's slots once; `record` starts the keys' cooldowns (a run happened). */
+  #release(waiter: Waiter, record: boolean): void {
+    if (waiter.state === DONE) return;
+    waiter.state = DONE;
+    const entries = waiter.entries;
+    for (let index = 0; index < entries.length; index++) releaseSlot(entries[index]!, waiter.epoch, record);
+  }
+
+  #execute(waiter: Waiter): Promise<unknown> {
+    try {
+      return this.#host.execute(waiter.task, waiter.input, () => this.#release(waiter, true));
+    } catch (error) {
+      this.#release(waiter, false);
+      return Promise.reject(error);
+    }
+  }
+
+  #checkThenExecute(waiter: Waiter): Promise<unknown> {
+    const checkers = this.#checkers;
+    for (let index = 0; index < checkers.length; index++) {
+      const core = checkers[index]!;
+      let verdict: unknown;
+      try {
+        verdict = core.shouldExecute!(waiter.task, waiter.input);
+      } catch (error) {
+        return Promise.reject(this.#checkFailed(waiter, core, error));
+      }
+      if (isThenable(verdict)) return this.#checkAsync(waiter, checkers, index, verdict);
+      if (!verdict) return this.#skip(waiter, core);
+    }
+    return this.#execute(waiter);
+  }
+
+  async #checkAsync(
+    waiter: Waiter,
+    checkers: readonly GroupCore[],
+    start: number,
+    first: PromiseLike<unknown>,
+  ): Promise<unknown> {
+    let verdict: unknown = first;
+    for (let index = start; index < checkers.length; index++) {
+      const core = checkers[index]!;
+      try {
+        if (index !== start) verdict = core.shouldExecute!(waiter.task, waiter.input);
+        verdict = await verdict;
+      } catch (error) {
+        throw this.#checkFailed(waiter, core, error);
+      }
+      if (!verdict) return this.#skip(waiter, core);
+    }
+    return this.#execute(waiter);
+  }
+
+  /**
+   * A skipped trigger gives its slots back without starting a cooldown: no
+   * work was done, so the next trigger of the key need not wait for it.
+   */
+  #skip(waiter: Waiter, core: GroupCore): Promise<undefined> {
+    this.#release(waiter, false);
+    this.#host.emit(waiter.task, 'skipped', {
+      reason: `shouldExecute of constraint group "${core.name}" returned false`,
+      constraintGroup: core.name,
+    });
+    return resolvedUndefined;
+  }
+
+  #checkFailed(waiter: Waiter, core: GroupCore, error: unknown): ConstraintCallbackError {
+    this.#release(waiter, false);
+    return new ConstraintCallbackError('shouldExecute', core.name, waiter.task.name, error);
+  }
+
+  /** Takes this engine's waiters off every queue of a group (dropping cancelled entries), oldest first. */
+  #takeOwnWaiters(core: GroupCore): Waiter[] {
+    const taken: Waiter[] = [];
+    for (const state of core.keys.values()) {
+      if (state.queued === 0) continue;
+      const removed = state.queue.removeWhere((waiter) => waiter.state !== QUEUED || waiter.owner === this);
+      for (const waiter of removed) {
+        if (waiter.state !== QUEUED || waiter.parkedOn !== state) continue;
+        state.queued--;
+        waiter.parkedOn = undefined;
+        taken.push(waiter);
+      }
+      state.clearIfEmpty();
+      if (state.queued === 0 && state.timer !== undefined) {
+        core.clock.clearTimeout(state.timer);
+        state.timer = undefined;
+      }
+    }
+    taken.sort((a, b) => a.seq - b.seq);
+    return taken;
+  }
+}

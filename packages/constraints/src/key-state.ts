@@ -1,0 +1,272 @@
+import { type AnyTask, type Clock, type TimerHandle, describeValue, systemClock } from '@taskbuffer/core';
+import { type Sequenced, WaitQueue } from './wait-queue.js';
+
+/*
+ * The state every constraint engine shares: per group, per key, how many runs
+ * hold a slot, when the last one ended, and who waits for the key. It lives on
+ * the group (not the engine), so a group's public methods (`canRun`,
+ * `releaseSlot`, ...) and every manager the group is added to see one truth.
+ */
+
+/** What a group does with a key and a trigger; set from the group's options. */
+export type KeyFunction = (task: AnyTask, input: unknown) => unknown;
+export type ShouldExecuteFunction = (task: AnyTask, input: unknown) => unknown;
+
+/** A waiter is queued on exactly one key (its `parkedOn`). */
+export const QUEUED = 0;
+/** Slots are held: `shouldExecute` is being asked, or the task runs. */
+export const ADMITTED = 1;
+/** Slots released, or the trigger was cancelled. */
+export const DONE = 2;
+/** Not yet admitted nor queued. */
+export const NEW = 3;
+
+/** What owns a waiter: the engine of the manager it was triggered on. */
+export interface WaiterOwner {
+  /** Re-evaluates a waiter that was taken off a key's queue: start it, or queue it on what blocks it now. */
+  admit(waiter: Waiter): void;
+}
+
+let nextSeq = 0;
+let resetEpoch = 0;
+
+/** The current reset epoch; a slot taken now belongs to it. */
+export function currentEpoch(): number {
+  return resetEpoch;
+}
+
+/** One trigger on its way through the constraint groups. */
+export class Waiter implements Sequenced {
+  /** Trigger order across every manager and group; lower is older. */
+  readonly seq = nextSeq++;
+  state = NEW;
+  /** The key it is queued on, while `state === QUEUED`. */
+  parkedOn: KeyState | undefined = undefined;
+  /** The key of its last `queued` event, so a move to another key is reported once. */
+  reportedOn: KeyState | undefined = undefined;
+  epoch = 0;
+  resolve: (value: unknown) => void = noop;
+  reject: (error: unknown) => void = noop;
+
+  constructor(
+    readonly owner: WaiterOwner,
+    readonly task: AnyTask,
+    readonly input: unknown,
+    /** One key per group that applies; fixed when the trigger was made. */
+    public entries: KeyState[],
+  ) {}
+}
+
+function noop(): void {}
+
+/** The internal state of one `TaskConstraintGroup`. */
+export class GroupCore {
+  readonly keys = new Map<string, KeyState>();
+  clock: Clock = systemClock;
+  /** Slots taken before this epoch were forgotten by `reset()`. */
+  resetEpoch = -1;
+  #sweepAt = 1024;
+
+  constructor(
+    readonly name: string,
+    readonly maxConcurrent: number,
+    readonly cooldownMs: number,
+    readonly keyFor: KeyFunction,
+    readonly shouldExecute: ShouldExecuteFunction | undefined,
+  ) {}
+
+  /** The state of a key, created on first use. */
+  stateFor(key: string): KeyState {
+    let state = this.keys.get(key);
+    if (state === undefined) {
+      if (this.keys.size >= this.#sweepAt) this.#sweep();
+      state = new KeyState(this, key);
+      this.keys.set(key, state);
+    }
+    return state;
+  }
+
+  /**
+   * Computes the key of a trigger. `undefined` counts as `null` (exempt);
+   * anything else that is not a string is a `TypeError`.
+   */
+  keyOf(task: AnyTask, input: unknown): string | null {
+    const key = this.keyFor(task, input);
+    if (typeof key === 'string') return key;
+    if (key === null || key === undefined) return null;
+    throw new TypeError(
+      `Expected \`constraintKeyForExecution\` to return a string or null, got ${describeValue(key)}`,
+    );
+  }
+
+  cooldownRemaining(state: KeyState, now: number): number {
+    if (this.cooldownMs === 0) return 0;
+    const remaining = state.lastEnd + this.cooldownMs - now;
+    return remaining > 0 ? remaining : 0;
+  }
+
+  /** Forgets every running slot and cooldown; waiters stay and are re-evaluated. */
+  reset(): void {
+    this.resetEpoch = ++resetEpoch;
+    const waiting: KeyState[] = [];
+    for (const state of this.keys.values()) {
+      state.running = 0;
+      state.lastEnd = Number.NEGATIVE_INFINITY;
+      if (state.timer !== undefined) {
+        this.clock.clearTimeout(state.timer);
+        state.timer = undefined;
+      }
+      if (state.queued > 0) waiting.push(state);
+    }
+    this.#sweep();
+    for (const state of waiting) scheduleDrain(state);
+  }
+
+  /** Drops keys nobody uses and that are not cooling down, so unbounded key spaces do not leak. */
+  #sweep(): void {
+    const now = this.clock.now();
+    for (const state of this.keys.values()) if (state.isIdle(now)) this.keys.delete(state.key);
+    this.#sweepAt = Math.max(1024, this.keys.size * 2);
+  }
+}
+
+/** One key of one group. */
+export class KeyState {
+  running = 0;
+  /** Live triggers that hold this key: running, being checked, or waiting anywhere. */
+  users = 0;
+  /** Live waiters queued on this key (the queue may also hold cancelled ones). */
+  queued = 0;
+  /** When the last run on this key ended (group clock, ms); only kept with a cooldown. */
+  lastEnd = Number.NEGATIVE_INFINITY;
+  queue = new WaitQueue<Waiter>();
+  timer: TimerHandle | undefined = undefined;
+  timerDue = 0;
+  scheduled = false;
+
+  constructor(
+    readonly group: GroupCore,
+    readonly key: string,
+  ) {}
+
+  /** The oldest live waiter, dropping cancelled ones on the way. */
+  head(): Waiter | undefined {
+    let waiter = this.queue.peek();
+    while (waiter !== undefined && (waiter.state !== QUEUED || waiter.parkedOn !== this)) {
+      this.queue.shift();
+      waiter = this.queue.peek();
+    }
+    return waiter;
+  }
+
+  isCooling(now: number): boolean {
+    const cooldownMs = this.group.cooldownMs;
+    return cooldownMs > 0 && now < this.lastEnd + cooldownMs;
+  }
+
+  isIdle(now: number): boolean {
+    return this.users === 0 && this.running === 0 && this.queued === 0 && this.timer === undefined && !this.isCooling(now);
+  }
+
+  /** Removes this key from its group when nothing needs it any more. */
+  prune(): void {
+    if (this.users !== 0 || this.running !== 0 || this.queued !== 0 || this.timer !== undefined) return;
+    const group = this.group;
+    if (group.cooldownMs > 0 && this.isCooling(group.clock.now())) return;
+    if (group.keys.get(this.key) === this) group.keys.delete(this.key);
+  }
+
+  /** Forgets the queue's cancelled entries once no live waiter is left. */
+  clearIfEmpty(): void {
+    if (this.queued === 0 && this.queue.size > 0) this.queue = new WaitQueue<Waiter>();
+  }
+}
+
+/**
+ * Gives back one slot of a key. `epoch` is when the slot was taken (slots from
+ * before a `reset()` are not counted twice); `record` starts the cooldown.
+ */
+export function releaseSlot(state: KeyState, epoch: number, record: boolean): void {
+  const group = state.group;
+  if (group.resetEpoch <= epoch && state.running > 0) {
+    state.running--;
+    if (record && group.cooldownMs > 0) state.lastEnd = group.clock.now();
+  }
+  if (state.users > 0) state.users--;
+  if (state.queued > 0) scheduleDrain(state);
+  else if (state.users === 0) state.prune();
+}
+
+// ---------------------------------------------------------------------------
+// Waking waiters
+// ---------------------------------------------------------------------------
+
+const pending: Array<KeyState | undefined> = [];
+let draining = false;
+
+/**
+ * Asks for the waiters of a key to be looked at. Drains run one after the
+ * other in a loop, never nested, so a long chain of skipped or synchronously
+ * failing runs cannot grow the stack.
+ */
+export function scheduleDrain(state: KeyState): void {
+  if (state.scheduled) return;
+  state.scheduled = true;
+  pending.push(state);
+  if (draining) return;
+  draining = true;
+  try {
+    for (let index = 0; index < pending.length; index++) {
+      const next = pending[index]!;
+      pending[index] = undefined;
+      next.scheduled = false;
+      drainKey(next);
+    }
+  } finally {
+    for (const left of pending) if (left !== undefined) left.scheduled = false;
+    pending.length = 0;
+    draining = false;
+  }
+}
+
+/**
+ * Hands a key's free slots to its oldest waiters. A waiter that is still
+ * blocked by another key moves there; one blocked by this key's cooldown
+ * waits for a timer at the end of the cooldown.
+ */
+function drainKey(state: KeyState): void {
+  const group = state.group;
+  while (state.queued > 0) {
+    if (state.running >= group.maxConcurrent) return;
+    if (group.cooldownMs > 0) {
+      const now = group.clock.now();
+      if (state.isCooling(now)) {
+        armCooldownTimer(state, now);
+        return;
+      }
+    }
+    const waiter = state.head();
+    if (waiter === undefined) break;
+    state.queue.shift();
+    state.queued--;
+    waiter.parkedOn = undefined;
+    waiter.owner.admit(waiter);
+  }
+  state.clearIfEmpty();
+}
+
+/** One timer per cooling key that has waiters, due when the cooldown ends. */
+function armCooldownTimer(state: KeyState, now: number): void {
+  const group = state.group;
+  const due = state.lastEnd + group.cooldownMs;
+  if (state.timer !== undefined) {
+    if (state.timerDue === due) return;
+    group.clock.clearTimeout(state.timer);
+  }
+  state.timerDue = due;
+  state.timer = group.clock.setTimeout(() => {
+    state.timer = undefined;
+    if (state.queued > 0) scheduleDrain(state);
+    else state.prune();
+  }, Math.max(1, due - now));
+}

@@ -295,8 +295,10 @@ describe('TaskbufferDashboard', () => {
 
       let renders = 0;
       let longestRender = 0;
-      const original = element.performUpdate.bind(element);
-      element.performUpdate = () => {
+      // Count the element's update cycles (Lit's protected `performUpdate`) from outside.
+      const instrumented = element as unknown as { performUpdate(): void };
+      const original = instrumented.performUpdate.bind(element);
+      instrumented.performUpdate = () => {
         const begin = performance.now();
         original();
         renders++;

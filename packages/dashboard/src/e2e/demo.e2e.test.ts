@@ -1,0 +1,122 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** What the demo module exports; kept here so the package's typecheck does not follow into the examples. */
+interface Demo {
+  readonly url: string;
+  readonly missing: string[];
+  stop(): Promise<void>;
+}
+type StartDemo = (options: { port?: number; output?: false }) => Promise<Demo>;
+
+const demoModule = fileURLToPath(new URL('../../../../examples/demo/start-demo.ts', import.meta.url));
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(chromiumPath);
+if (!hasChromium) {
+  console.warn(`[dashboard e2e] skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+}
+// `UPDATE_SCREENSHOT=1` refreshes the screenshot the README shows; otherwise it goes to test-results/.
+const screenshotPath = fileURLToPath(
+  process.env.UPDATE_SCREENSHOT
+    ? new URL('../../../../docs/dashboard.png', import.meta.url)
+    : new URL('../../test-results/demo-dashboard.png', import.meta.url),
+);
+
+const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe.skipIf(!hasChromium)('pnpm demo', () => {
+  let browser: Browser;
+  let demo: Demo | undefined;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: chromiumPath, args: LAUNCH_ARGS, headless: true });
+  });
+
+  afterAll(async () => {
+    await demo?.stop();
+    await browser?.close();
+  });
+
+  it('serves a live dashboard: tasks and progress change without a reload, and a stopped server shows as disconnected', async () => {
+    const { startDemo } = (await import(demoModule)) as { startDemo: StartDemo };
+    demo = await startDemo({ port: 0, output: false });
+    expect(demo.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    let navigations = 0;
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) navigations++;
+    });
+
+    await page.goto(demo.url);
+    const dashboard = page.locator('taskbuffer-dashboard');
+    await dashboard.locator('.connection[data-state="live"]').waitFor({ timeout: 15_000 });
+    const rows = dashboard.locator('[role="listitem"]');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBeGreaterThanOrEqual(15);
+    expect(await dashboard.locator('[data-task="acme:deploy-web"] [role="progressbar"]').count()).toBe(1);
+
+    const readState = () =>
+      page.evaluate(() => {
+        const root = document.querySelector('taskbuffer-dashboard')!.shadowRoot!;
+        return [...root.querySelectorAll('[role="listitem"]')].map((row) => ({
+          name: row.getAttribute('data-task')!,
+          progress: row.querySelector('[role="progressbar"]')!.getAttribute('aria-valuenow'),
+          status: row.querySelector('[data-status]')!.textContent,
+          runs: Number(row.querySelector('.numeric')!.textContent),
+        }));
+      });
+    const before = await readState();
+    const runsBefore = before.reduce((sum, row) => sum + row.runs, 0);
+    // The workload keeps going: within seconds some bar moves and runs are counted, all over SSE.
+    await expect
+      .poll(
+        async () => {
+          const now = await readState();
+          const moved = now.some((row) => {
+            const earlier = before.find((entry) => entry.name === row.name);
+            return earlier !== undefined && (earlier.progress !== row.progress || earlier.status !== row.status);
+          });
+          return moved && now.reduce((sum, row) => sum + row.runs, 0) > runsBefore;
+        },
+        { timeout: 20_000, interval: 250 },
+      )
+      .toBe(true);
+
+    // For the screenshot, wait for a moment with a run in the middle of its steps.
+    await expect
+      .poll(
+        async () => (await readState()).some((row) => row.status === 'running' && Number(row.progress) > 0 && Number(row.progress) < 100),
+        { timeout: 20_000, interval: 100 },
+      )
+      .toBe(true);
+    mkdirSync(dirname(screenshotPath), { recursive: true });
+    await page.screenshot({ path: screenshotPath });
+
+    expect(navigations).toBe(1);
+    expect(pageErrors).toEqual([]);
+
+    await demo.stop();
+    demo = undefined;
+    const banner = dashboard.locator('[role="alert"]');
+    await banner.waitFor({ timeout: 10_000 });
+    expect(await banner.textContent()).toMatch(/Disconnected[\s\S]*Retrying in \d+ s/);
+    // The tasks seen last stay on screen while it retries.
+    expect(await rows.count()).toBeGreaterThanOrEqual(15);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 90_000);
+});

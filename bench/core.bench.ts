@@ -5,16 +5,28 @@
  * - sequential `task.trigger()` of a no-op task, all three in this process,
  *   interleaved round by round so that drift hits every contender alike;
  * - 100k triggers in flight at once: throughput and peak RSS, each
- *   implementation in its own child process (RSS is per process);
+ *   implementation in its own child process (RSS is per process), a few
+ *   processes per implementation, interleaved. The child is this script
+ *   bundled with esbuild and run by plain `node`, so that no TypeScript
+ *   loader adds to its memory;
  * - `manager.triggerTaskByName()`: ours with a `taskSubject` subscriber
  *   against the reference without one (it has no event stream).
  *
  * Prints a markdown section and the goal ratios with PASS/FAIL.
  */
 import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Task, TaskManager, type ITaskEvent } from '@taskbuffer/core';
-import { REFERENCE_PACKAGE, REFERENCE_VERSION, type ReferenceModule, loadReference } from './fetch-reference.js';
+import {
+  REFERENCE_PACKAGE,
+  REFERENCE_VERSION,
+  type ReferenceModule,
+  loadReference,
+  referenceBundlePath,
+} from './fetch-reference.js';
 
 const CONCURRENT = 100_000;
 /** Rounds recorded per sequential case (after one warm-up round); the median is reported. */
@@ -23,6 +35,8 @@ const ROUNDS = 7;
 const SAMPLE_MS = 250;
 /** Measured 100k runs per child (after one warm-up run). */
 const CONCURRENT_RUNS = 5;
+/** Child processes per implementation for the 100k case; the medians are reported. */
+const CONCURRENT_PROCESSES = 3;
 
 const gc: () => void = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const noop = async (): Promise<void> => {};
@@ -40,14 +54,14 @@ interface ConcurrentResult {
   baselineRssBytes: number;
 }
 
-async function concurrentChild(implementation: Implementation): Promise<void> {
+async function concurrentChild(implementation: Implementation, referencePath: string | undefined): Promise<void> {
   let trigger: () => Promise<unknown>;
   if (implementation === 'ours') {
     const task = new Task({ name: 'noop', taskFunction: noop });
     trigger = () => task.trigger();
   } else if (implementation === 'reference') {
-    const reference = await loadReference();
-    if (reference === undefined) throw new Error('the reference is not available');
+    if (referencePath === undefined) throw new Error('no path to the reference bundle');
+    const reference = (await import(pathToFileURL(referencePath).href)) as ReferenceModule;
     const task = new reference.Task({ name: 'noop', taskFunction: noop });
     trigger = () => task.trigger();
   } else {
@@ -78,11 +92,30 @@ async function concurrentChild(implementation: Implementation): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-function runConcurrentChild(implementation: Implementation): ConcurrentResult | { error: string } {
-  const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, '--child', implementation], {
-    encoding: 'utf8',
-    timeout: 120_000,
+/** Bundles this script (with `@taskbuffer/core` from source) into a plain ESM file for child processes. */
+async function bundleChild(directory: string): Promise<string> {
+  const esbuild = await import('esbuild');
+  const outfile = join(directory, 'core-bench-child.mjs');
+  await esbuild.build({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    conditions: ['source'],
+    external: ['esbuild'],
+    logLevel: 'error',
   });
+  return outfile;
+}
+
+function runConcurrentChild(childScript: string, implementation: Implementation): ConcurrentResult | { error: string } {
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', childScript, '--child', implementation, referenceBundlePath()],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   if (child.status !== 0) {
     return { error: (child.stderr || child.error?.message || `exit ${child.status}`).trim().split('\n')[0]! };
   }
@@ -207,13 +240,30 @@ async function main(): Promise<void> {
     throw new Error(`taskSubject saw ${events} events for ${triggered} triggers; expected ${2 * triggered}`);
   }
 
-  // 100k in flight, one child process per implementation.
+  // 100k in flight: child processes, interleaved by implementation.
   const implementations: Implementation[] = reference === undefined ? ['ours', 'raw'] : ['ours', 'reference', 'raw'];
+  const childResults = new Map<Implementation, ConcurrentResult[]>(implementations.map((name) => [name, []]));
+  const childDirectory = mkdtempSync(join(tmpdir(), 'taskbuffer-bench-'));
+  try {
+    const childScript = await bundleChild(childDirectory);
+    for (let round = 0; round < CONCURRENT_PROCESSES; round++) {
+      for (const implementation of implementations) {
+        const result = runConcurrentChild(childScript, implementation);
+        if ('error' in result) throw new Error(`the 100k-concurrent child for ${implementation} failed: ${result.error}`);
+        childResults.get(implementation)!.push(result);
+      }
+    }
+  } finally {
+    rmSync(childDirectory, { recursive: true, force: true });
+  }
   const concurrent = new Map<Implementation, ConcurrentResult>();
-  for (const implementation of implementations) {
-    const result = runConcurrentChild(implementation);
-    if ('error' in result) throw new Error(`the 100k-concurrent child for ${implementation} failed: ${result.error}`);
-    concurrent.set(implementation, result);
+  for (const [implementation, results] of childResults) {
+    concurrent.set(implementation, {
+      implementation,
+      opsPerSecond: median(results.map((result) => result.opsPerSecond)),
+      peakRssBytes: median(results.map((result) => result.peakRssBytes)),
+      baselineRssBytes: median(results.map((result) => result.baselineRssBytes)),
+    });
   }
 
   const find = (contenders: Contender[], label: string) => {
@@ -241,8 +291,9 @@ async function main(): Promise<void> {
     '',
     `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}. ` +
       `No-op task (\`async () => {}\`). Sequential cases: median of ${ROUNDS} samples of ${SAMPLE_MS} ms, ` +
-      `side by side in one process after a warm-up. 100k case: median of ${CONCURRENT_RUNS} runs after a warm-up, ` +
-      'each implementation in its own process; peak RSS is that process’s high-water mark.',
+      `side by side in one process after a warm-up. 100k case: ${CONCURRENT_PROCESSES} processes per implementation ` +
+      `(plain \`node\`, no TypeScript loader), each reporting the median of ${CONCURRENT_RUNS} runs after a warm-up ` +
+      'and its peak RSS (high-water mark); the table shows the medians over the processes.',
     '',
     `| case | ours | ${referenceName} | raw \`await fn()\` | ours / reference |`,
     '| --- | ---: | ---: | ---: | ---: |',
@@ -266,7 +317,7 @@ async function main(): Promise<void> {
 
 const childIndex = process.argv.indexOf('--child');
 if (childIndex !== -1) {
-  await concurrentChild(process.argv[childIndex + 1] as Implementation);
+  await concurrentChild(process.argv[childIndex + 1] as Implementation, process.argv[childIndex + 2]);
 } else {
   await main();
 }

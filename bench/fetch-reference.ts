@@ -79,7 +79,8 @@ export async function loadReference(): Promise<ReferenceModule | undefined> {
   }
 }
 
-if (process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url) {
+// Run as a script (not when imported, nor when bundled into another script).
+if (import.meta.url.endsWith('/fetch-reference.ts') && process.argv[1] === fileURLToPath(import.meta.url)) {
   const fetched = ensureReference();
   if ('error' in fetched) {
     console.error(`Could not fetch ${REFERENCE_PACKAGE}@${REFERENCE_VERSION}: ${fetched.error}`);

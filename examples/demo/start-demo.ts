@@ -231,9 +231,17 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     const timer = setInterval(action, ms);
     timers.add(timer);
   };
+  // Like a real service, the workload does not pile up triggers of a task still waiting or running:
+  // with the per-domain cooldown, queues would otherwise grow for as long as the demo runs.
+  const pending = new Set<Task<any, any, any>>();
   const fire = (task: Task<any, any, any>) => {
-    // Failures show on the dashboard; the demo itself keeps going.
-    manager.triggerTask(task).catch(() => undefined);
+    if (pending.has(task)) return;
+    pending.add(task);
+    manager
+      .triggerTask(task)
+      // Failures show on the dashboard; the demo itself keeps going.
+      .catch(() => undefined)
+      .finally(() => pending.delete(task));
   };
   every(650, () => fire(pick(triggerable)));
   every(5000, () => {
@@ -287,8 +295,8 @@ function reportProgress(manager: TaskManager, options: DemoOptions): () => void 
     for (const task of manager.taskMap) if (task.running) running++;
     const time = new Date().toTimeString().slice(0, 8);
     const line =
-      `[${time}] running ${running} · done ${counts.completed} · failed ${counts.failed} · ` +
-      `queued ${counts.queued} · skipped ${counts.skipped}${last ? ` | ${last}` : ''}`;
+      `[${time}] ${running} running · ${counts.completed} completed · ${counts.failed} failed · ` +
+      `${counts.queued} waited on constraints · ${counts.skipped} skipped${last ? ` | ${last}` : ''}`;
     if (tty) {
       const width = (output as { columns?: number }).columns ?? 120;
       output.write(`\r\x1b[2K${line.slice(0, width - 1)}`);

@@ -159,7 +159,7 @@ export const dashboardStyles = css`
   }
   .layout {
     display: grid;
-    grid-template-columns: minmax(0, 1fr) minmax(260px, 340px);
+    grid-template-columns: minmax(0, 1fr) minmax(300px, 400px);
     gap: 16px;
     align-items: start;
   }
@@ -276,6 +276,24 @@ export const dashboardStyles = css`
     background: var(--tb-fail);
     transition: width 0.2s ease-out;
   }
+  .bar.indeterminate .fill {
+    width: 35%;
+    border-radius: 5px;
+    animation: tb-slide 1.2s ease-in-out infinite alternate;
+  }
+  @keyframes tb-slide {
+    from {
+      transform: translateX(0);
+    }
+    to {
+      transform: translateX(186%);
+    }
+  }
+  @media (prefers-reduced-motion: reduce) {
+    .bar.indeterminate .fill {
+      animation: none;
+    }
+  }
   .bar .segment {
     flex-basis: 0;
     background: var(--tb-pending);
@@ -330,6 +348,12 @@ export const dashboardStyles = css`
   }
   .side-list li:last-child {
     border-bottom: none;
+  }
+  .side-list .stack {
+    flex: 1;
+    min-width: 0;
+    display: flex;
+    flex-direction: column;
   }
   .side-list .grow {
     flex: 1;

@@ -445,6 +445,8 @@ export class TaskbufferDashboard extends LitElement {
     const progress = task.status === 'completed' && task.steps.length === 0 ? 100 : Math.round(task.currentProgress);
     const step = task.currentStep === undefined ? undefined : task.steps.find((entry) => entry.name === task.currentStep);
     const labels = Object.entries(task.labels);
+    // A run without steps has no progress to show until it ends; the bar says "working" instead.
+    const indeterminate = task.status === 'running' && task.steps.length === 0;
     return html`<div class="task-row ${task.status === 'failed' ? 'failed-run' : ''}" role="listitem" data-task=${task.name}>
       <div class="name">
         <strong title=${task.name}>${task.name}</strong>
@@ -459,7 +461,7 @@ export class TaskbufferDashboard extends LitElement {
       <div><span class="badge ${task.status}" data-status=${task.status}>${task.status}</span></div>
       <div class="progress">
         <div
-          class="bar"
+          class="bar ${indeterminate ? 'indeterminate' : ''}"
           role="progressbar"
           aria-label="${task.name} progress"
           aria-valuemin="0"
@@ -476,7 +478,10 @@ export class TaskbufferDashboard extends LitElement {
                     style=${styleMap({ flexGrow: String(Math.max(entry.percentage, 1)) })}
                   ></span>`,
               )
-            : html`<span class="fill ${task.status}" style=${styleMap({ width: `${progress}%` })}></span>`}
+            : html`<span
+                class="fill ${task.status}"
+                style=${styleMap({ width: indeterminate ? undefined : `${progress}%` })}
+              ></span>`}
         </div>
         <div class="step-label">
           ${progress}%${step ? html` · ${step.description || step.name}` : nothing}
@@ -523,8 +528,11 @@ export class TaskbufferDashboard extends LitElement {
             ${entries.map(
               (entry) =>
                 html`<li data-scheduled=${entry.name}>
-                  <span class="grow"><strong>${entry.name}</strong> <code>${entry.schedule}</code></span>
-                  <span class="time" title=${entry.timezone ?? ''}
+                  <span class="stack"
+                    ><strong class="grow">${entry.name}</strong
+                    ><code class="grow">${entry.schedule}${entry.timezone ? ` (${entry.timezone})` : ''}</code></span
+                  >
+                  <span class="time"
                     >${entry.nextRun === undefined ? '—' : `${formatTime(entry.nextRun)} · ${formatIn(entry.nextRun, now)}`}</span
                   >
                 </li>`,

@@ -96,11 +96,21 @@ describe.skipIf(!hasChromium)('pnpm demo', () => {
       )
       .toBe(true);
 
-    // For the screenshot, wait for a moment with a run in the middle of its steps.
+    // For the screenshot, wait for a moment with a run in the middle of its steps (and, for the
+    // README's picture, one with a failure on screen too).
+    const wanted = process.env.UPDATE_SCREENSHOT ? ['mid-run', 'failed'] : ['mid-run'];
     await expect
       .poll(
-        async () => (await readState()).some((row) => row.status === 'running' && Number(row.progress) > 0 && Number(row.progress) < 100),
-        { timeout: 20_000, interval: 100 },
+        async () => {
+          const state = await readState();
+          const seen = new Set<string>();
+          if (state.some((row) => row.status === 'running' && Number(row.progress) > 0 && Number(row.progress) < 100)) {
+            seen.add('mid-run');
+          }
+          if (state.some((row) => row.status === 'failed')) seen.add('failed');
+          return wanted.every((entry) => seen.has(entry));
+        },
+        { timeout: 60_000, interval: 100 },
       )
       .toBe(true);
     mkdirSync(dirname(screenshotPath), { recursive: true });

@@ -397,13 +397,13 @@ export class Task<
 
   #run(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
     if (
-      options === undefined &&
+      options?.signal === undefined &&
       this.#plain &&
       this.#setupState === SETUP_DONE &&
       this.preTask === undefined &&
       this.afterTask === undefined
     ) {
-      return this.#executePlain(input);
+      return this.#executePlain(input, options);
     }
     return this.#execute(input, options);
   }
@@ -547,11 +547,11 @@ export class Task<
   }
 
   /**
-   * A run without setup, pre/after tasks, timeout, retry or trigger options:
-   * the same steps as `#execute`, in the same microtask turns, without the
-   * async function's frame and await closures.
+   * A run without setup, pre/after tasks, timeout, retry or abort signal: the
+   * same steps as `#execute`, in the same microtask turns, without the async
+   * function's frame and await closures. Keep the two in step.
    */
-  #executePlain(input: unknown): Promise<TResult> {
+  #executePlain(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
     this.#active++;
     this.#status = 'running';
     const startTime = this.#clock.now();
@@ -567,34 +567,40 @@ export class Task<
     } catch (caught) {
       // Like the async path, a synchronous throw is recorded before trigger() returns.
       try {
-        return Promise.resolve(this.#plainFailed(caught, startTime));
+        return Promise.resolve(this.#plainFailed(caught, startTime, options));
       } catch (error) {
         return Promise.reject(error);
       }
     }
+    if (options !== undefined) {
+      return Promise.resolve(result).then(
+        (value) => this.#plainSucceeded(value, startTime, options),
+        (error) => this.#plainFailed(error, startTime, options),
+      );
+    }
     if (startTime !== this.#plainStartTime) {
       this.#plainStartTime = startTime;
-      this.#plainFulfilled = (value) => this.#plainSucceeded(value as TResult, startTime);
-      this.#plainRejected = (error) => this.#plainFailed(error, startTime);
+      this.#plainFulfilled = (value) => this.#plainSucceeded(value as TResult, startTime, undefined);
+      this.#plainRejected = (error) => this.#plainFailed(error, startTime, undefined);
     }
     return Promise.resolve(result).then(this.#plainFulfilled, this.#plainRejected) as Promise<TResult>;
   }
 
-  #plainSucceeded(value: TResult, startTime: number): TResult {
+  #plainSucceeded(value: TResult, startTime: number, options: ITriggerOptions | undefined): TResult {
     try {
       this.#recordSuccess(startTime);
     } catch (caught) {
-      return this.#plainFailed(caught, startTime);
+      return this.#plainFailed(caught, startTime, options);
     }
-    this.#finish(undefined);
+    this.#finish(options);
     return value;
   }
 
-  #plainFailed(caught: unknown, startTime: number): TResult {
+  #plainFailed(caught: unknown, startTime: number, options: ITriggerOptions | undefined): TResult {
     try {
       this.#recordFailure(caught, startTime);
     } finally {
-      this.#finish(undefined);
+      this.#finish(options);
     }
     if (this.catchErrors) return undefined as TResult;
     throw caught;

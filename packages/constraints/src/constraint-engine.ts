@@ -16,7 +16,7 @@ import {
   Waiter,
   type WaiterOwner,
   currentEpoch,
-  releaseSlot,
+  releaseSlots,
   scheduleDrain,
 } from './key-state.js';
 
@@ -189,8 +189,7 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
   #release(waiter: Waiter, record: boolean): void {
     if (waiter.state === DONE) return;
     waiter.state = DONE;
-    const entries = waiter.entries;
-    for (let index = 0; index < entries.length; index++) releaseSlot(entries[index]!, waiter.epoch, record);
+    releaseSlots(waiter.entries, waiter.epoch, record);
   }
 
   #execute(waiter: Waiter): Promise<unknown> {

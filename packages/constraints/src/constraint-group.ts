@@ -8,7 +8,7 @@ import {
   invalidOption,
 } from '@taskbuffer/core';
 import { ConstraintEngine, groupCores } from './constraint-engine.js';
-import { GroupCore, type KeyFunction, type ShouldExecuteFunction, releaseSlot } from './key-state.js';
+import { GroupCore, type KeyFunction, type ShouldExecuteFunction, releaseSlots } from './key-state.js';
 
 /** Options of `new TaskConstraintGroup()`. */
 export interface ITaskConstraintGroupOptions<TData extends object = Record<string, any>> {
@@ -131,7 +131,7 @@ export class TaskConstraintGroup<TData extends object = Record<string, any>> imp
   releaseSlot(key: string): void {
     const state = this.#core.keys.get(key);
     if (state === undefined || state.running === 0) return;
-    releaseSlot(state, Number.POSITIVE_INFINITY, true);
+    releaseSlots([state], Number.POSITIVE_INFINITY, true);
   }
 
   /** Milliseconds until `key` may start another run; 0 when it may now. */

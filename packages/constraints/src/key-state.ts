@@ -183,18 +183,27 @@ export class KeyState {
 }
 
 /**
- * Gives back one slot of a key. `epoch` is when the slot was taken (slots from
- * before a `reset()` are not counted twice); `record` starts the cooldown.
+ * Gives back one slot of each key. `epoch` is when the slots were taken (slots
+ * from before a `reset()` are not counted twice); `record` starts the
+ * cooldowns. Every key is released before any waiter is looked at, so a
+ * waiter never sees half of a run's keys released.
  */
-export function releaseSlot(state: KeyState, epoch: number, record: boolean): void {
-  const group = state.group;
-  if (group.resetEpoch <= epoch && state.running > 0) {
-    state.running--;
-    if (record && group.cooldownMs > 0) state.lastEnd = group.clock.now();
+export function releaseSlots(states: readonly KeyState[], epoch: number, record: boolean): void {
+  let wake = false;
+  for (let index = 0; index < states.length; index++) {
+    const state = states[index]!;
+    const group = state.group;
+    if (group.resetEpoch <= epoch && state.running > 0) {
+      state.running--;
+      if (record && group.cooldownMs > 0) state.lastEnd = group.clock.now();
+    }
+    if (state.users > 0) state.users--;
+    if (state.queued > 0) {
+      enqueueDrain(state);
+      wake = true;
+    } else if (state.users === 0) state.prune();
   }
-  if (state.users > 0) state.users--;
-  if (state.queued > 0) scheduleDrain(state);
-  else if (state.users === 0) state.prune();
+  if (wake) flushDrains();
 }
 
 // ---------------------------------------------------------------------------
@@ -204,16 +213,24 @@ export function releaseSlot(state: KeyState, epoch: number, record: boolean): vo
 const pending: Array<KeyState | undefined> = [];
 let draining = false;
 
-/**
- * Asks for the waiters of a key to be looked at. Drains run one after the
- * other in a loop, never nested, so a long chain of skipped or synchronously
- * failing runs cannot grow the stack.
- */
+/** Asks for the waiters of a key to be looked at, now (or right after the drain in progress). */
 export function scheduleDrain(state: KeyState): void {
+  enqueueDrain(state);
+  flushDrains();
+}
+
+function enqueueDrain(state: KeyState): void {
   if (state.scheduled) return;
   state.scheduled = true;
   pending.push(state);
-  if (draining) return;
+}
+
+/**
+ * Drains run one after the other in a loop, never nested, so a long chain of
+ * skipped or synchronously failing runs cannot grow the stack.
+ */
+function flushDrains(): void {
+  if (draining || pending.length === 0) return;
   draining = true;
   try {
     for (let index = 0; index < pending.length; index++) {

@@ -60,6 +60,14 @@ export interface CronSchedulerOptions {
    */
   catchUp?: 'none' | 'last';
   /**
+   * Whether the timer keeps the process alive while the scheduler is started.
+   * By default it does not (servers stay alive anyway, and a stopped or
+   * forgotten scheduler never holds a process open); set it for a script whose
+   * only work is scheduled. Either way `stop()` clears the timer.
+   * @default false
+   */
+  keepAlive?: boolean;
+  /**
    * Where time comes from, for tests.
    * @default the clock of the TaskManager that starts the scheduler
    */
@@ -141,6 +149,7 @@ export class CronScheduler implements SchedulerPort {
   readonly #overlap: 'skip' | 'allow';
   readonly #catchUp: 'none' | 'last';
   readonly #ownClock: SchedulerClock | undefined;
+  readonly #keepAlive: boolean;
   readonly #schedules = new Map<string, Schedule>();
   readonly #states = new Map<string, TaskState>();
   readonly #heap = new ScheduleHeap<Schedule>();
@@ -162,6 +171,10 @@ export class CronScheduler implements SchedulerPort {
       invalidOption('clock', 'an object with now(), setTimeout() and clearTimeout()', options.clock);
     }
     this.#ownClock = options.clock;
+    if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {
+      invalidOption('keepAlive', 'a boolean', options.keepAlive);
+    }
+    this.#keepAlive = options.keepAlive ?? false;
   }
 
   /** True between `start()` and `stop()`. */
@@ -383,7 +396,7 @@ export class CronScheduler implements SchedulerPort {
     this.#armedAtWall = now;
     this.#armedAtMonotonic = this.#monotonicNow(clock);
     this.#timerTarget = top.nextRun;
-    this.#timer = clock.setTimeout(() => this.#onTimer(), delay, { unref: true });
+    this.#timer = clock.setTimeout(() => this.#onTimer(), delay, { unref: !this.#keepAlive });
   }
 
   #onTimer(): void {

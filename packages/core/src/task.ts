@@ -641,6 +641,11 @@ export class Task<
     if (this.#isObserved()) this.#emitEvent('failed', { error: error.message }, endTime);
   }
 
+  /**
+   * The general path of a run. Runs that need none of setup, pre/after tasks,
+   * timeout, retry or an abort signal take `#executePlain` (see `#run`); a
+   * change to what a run does belongs in both.
+   */
   async #execute(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
     const signal = options?.signal;
     if (signal?.aborted) {

@@ -180,6 +180,8 @@ export class TaskbufferDashboard extends LitElement {
   #watch(): void {
     this.#unwatch();
     this.#state.reset();
+    this.#retryAttempt = 0;
+    this.#notice = '';
     const manager = this.taskManager;
     if (manager !== undefined && manager !== null) this.#watchLocal(manager);
     else if (this.src) this.#watchRemote(this.src);

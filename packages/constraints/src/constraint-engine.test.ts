@@ -584,6 +584,30 @@ describe('TaskManager with TaskConstraintGroup', () => {
     });
   });
 
+  describe('reset', () => {
+    it('frees the slots for waiting triggers without counting old runs twice', async () => {
+      const manager = new TaskManager();
+      const recorder = new Recorder();
+      const group = new TaskConstraintGroup({ name: 'g', maxConcurrent: 1, cooldownMs: 1000, constraintKeyForExecution: () => 'k' });
+      manager.addConstraintGroup(group);
+      const task = new Task({ name: 't', taskFunction: (input: number) => recorder.run(`r${input}`, 100) });
+      const runs = [1, 2, 3].map((input) => manager.triggerTask(task, input));
+      expect(recorder.order).toEqual(['r1']);
+      group.reset();
+      // The waiting trigger starts at once; r1 keeps running.
+      expect(recorder.order).toEqual(['r1', 'r2']);
+      expect(group.getRunningCount('k')).toBe(1);
+      await vi.advanceTimersByTimeAsync(100);
+      // r1 and r2 ended: the release of r1 (taken before the reset) did not free a second slot.
+      expect(recorder.order).toEqual(['r1', 'r2']);
+      expect(group.getRunningCount('k')).toBe(0);
+      expect(group.getCooldownRemaining('k')).toBe(1000);
+      await vi.runAllTimersAsync();
+      await Promise.all(runs);
+      expect(recorder.startOf('r3') - recorder.endOf('r2')).toBe(1000);
+    });
+  });
+
   describe('stop', () => {
     it('rejects triggers still waiting with an error naming the task and clears cooldown timers', async () => {
       const manager = new TaskManager();

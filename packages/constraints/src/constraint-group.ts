@@ -20,7 +20,7 @@ export interface ITaskConstraintGroupOptions<TData extends object = Record<strin
    * once per trigger, when it is made.
    * @example (task, input?: string) => task.data.domain ?? null
    */
-  constraintKeyForExecution: (task: Task<any, any, TData, any>, input?: any) => string | null;
+  constraintKeyForExecution: (task: Task<any, any, TData, any>, input?: any) => string | null | undefined;
   /**
    * How many runs may hold the same key at once.
    * @default Infinity

@@ -1,4 +1,5 @@
 import { type Server, createServer } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Task, TaskManager } from '@taskbuffer/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -67,6 +68,10 @@ async function openEvents(url: string) {
           setTimeout(resolve, 50);
         });
       }
+    },
+    /** How many messages of this type have arrived and not been taken by next(). */
+    count(event: string): number {
+      return queue.filter((message) => message.event === event).length;
     },
     /** Resolves once the server has ended the stream. */
     async whenEnded(timeoutMs = 5000): Promise<void> {
@@ -244,6 +249,55 @@ describe('createDashboardHandler', () => {
       expect(update.events).toHaveLength(20);
       expect(update.events.length + update.droppedEvents).toBe(1000);
     });
+
+    it('sends updates larger than the socket buffer as updates, with no extra snapshots', async () => {
+      const manager = new TaskManager();
+      const tasks = Array.from(
+        { length: 300 },
+        (_, index) => new Task({ name: `task-${index}`, labels: { note: 'x'.repeat(200) }, taskFunction: () => index }),
+      );
+      for (const task of tasks) manager.addTask(task);
+      const { base } = await serve({ manager, coalesceMs: 10 });
+      const events = await openEvents(`${base}/events`);
+      cleanups.push(() => events.close());
+      await events.next('snapshot');
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(tasks.map((task) => task.trigger()));
+        const update = await events.next<DashboardUpdate>('update');
+        expect(update.tasks.length).toBeGreaterThan(0);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(events.count('snapshot')).toBe(0);
+    });
+
+    it('skips updates for a client that does not read, then sends it one snapshot once it drains', async () => {
+      const manager = new TaskManager();
+      const tasks = Array.from(
+        { length: 1000 },
+        (_, index) => new Task({ name: `task-${index}`, labels: { note: 'x'.repeat(300) }, taskFunction: () => index }),
+      );
+      for (const task of tasks) manager.addTask(task);
+      const { base, handler } = await serve({ manager, coalesceMs: 1 });
+      const socket = connect(Number(new URL(base).port), '127.0.0.1');
+      cleanups.push(() => socket.destroy());
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.write('GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await vi.waitFor(() => expect(received).toContain('event: snapshot'));
+      socket.pause();
+      // About 500 kB per update; 60 of them are far more than the socket buffers hold.
+      for (let round = 0; round < 60; round++) {
+        await Promise.all(tasks.map((task) => task.trigger()));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(handler.clientCount).toBe(1);
+      socket.resume();
+      await vi.waitFor(() => expect(received.split('event: snapshot\n').length - 1).toBe(2), { timeout: 10_000 });
+      const updates = received.split('event: update\n').length - 1;
+      expect(updates).toBeGreaterThan(0);
+      expect(updates).toBeLessThan(60);
+    }, 30_000);
 
     it('includes constraint groups in updates when the manager has some', async () => {
       const manager = managerWith('a');

@@ -63,11 +63,13 @@ export interface DashboardHandler {
 
 interface Client {
   response: ServerResponse;
-  /** A write did not fit the socket's buffer; skip updates until it drains, then send a snapshot. */
+  /** Too much is buffered for this client; updates are skipped until it drains, then a snapshot goes out. */
   stalled: boolean;
 }
 
 const BUNDLE_FILE = 'taskbuffer-dashboard.js';
+/** Above this much unsent data a client is treated as slow. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 const TRIGGER_PATH = /^\/tasks\/([^/]+)\/trigger$/;
 
 function normalizeBasePath(basePath: string): string {
@@ -174,15 +176,19 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
     `event: snapshot\ndata: ${JSON.stringify(createSnapshot(manager, { nextRunsLimit, actions }))}\n\n`;
 
   const write = (client: Client, message: string): void => {
-    if (client.stalled || client.response.writableEnded) return;
-    if (!client.response.write(message)) {
+    const response = client.response;
+    if (client.stalled || response.writableEnded) return;
+    // `write()` returning false only means the message is buffered. A client is slow when a lot is
+    // buffered: skip what comes until the socket drains, then send one snapshot instead of the backlog.
+    if (response.writableLength > MAX_BUFFERED_BYTES) {
       client.stalled = true;
-      client.response.once('drain', () => {
+      response.once('drain', () => {
         client.stalled = false;
-        // What was skipped is folded into a fresh snapshot.
-        write(client, snapshotMessage());
+        if (!response.writableEnded) response.write(snapshotMessage());
       });
+      return;
     }
+    response.write(message);
   };
 
   const broadcast = (message: string): void => {

@@ -96,19 +96,19 @@ export class CronPattern {
   private constructor(source: string, fields: ParsedFields) {
     this.source = source;
     this.fixedTime = fields.fixedTime;
-    this.#seconds = ceilingTable(fields.seconds, 60);
-    this.#minutes = ceilingTable(fields.minutes, 60);
-    this.#hours = ceilingTable(fields.hours, 24);
-    this.#firstSecond = this.#seconds[0]!;
-    this.#firstMinute = this.#minutes[0]!;
-    this.#months = bitsOf(fields.months);
-    this.#daysOfMonth = bitsOf(fields.daysOfMonth);
+    this.#seconds = fields.seconds;
+    this.#minutes = fields.minutes;
+    this.#hours = fields.hours;
+    this.#firstSecond = fields.seconds[0]!;
+    this.#firstMinute = fields.minutes[0]!;
+    this.#months = fields.months;
+    this.#daysOfMonth = fields.daysOfMonth;
     this.#lastDayOfMonth = fields.lastDayOfMonth;
     this.#nearestWeekdays = fields.nearestWeekdays;
     this.#lastWeekdayOfMonth = fields.lastWeekdayOfMonth;
-    this.#daysOfWeek = bitsOf(fields.daysOfWeek);
+    this.#daysOfWeek = fields.daysOfWeek;
     this.#nthDayOfWeek = fields.nthDayOfWeek;
-    this.#lastDaysOfWeek = bitsOf(fields.lastDaysOfWeek);
+    this.#lastDaysOfWeek = fields.lastDaysOfWeek;
     this.#dayOfMonthRestricted = fields.dayOfMonthRestricted;
     this.#dayOfWeekRestricted = fields.dayOfWeekRestricted;
   }
@@ -267,26 +267,91 @@ export class CronPattern {
 const CACHE_LIMIT = 10_000;
 const cache = new Map<string, CronPattern>();
 
+/** What the pattern keeps: look-up tables (shared between patterns) and bit masks. */
 interface ParsedFields {
   fixedTime: boolean;
-  seconds: number[];
-  minutes: number[];
-  hours: number[];
-  months: number[];
-  daysOfMonth: number[];
+  seconds: Int8Array;
+  minutes: Int8Array;
+  hours: Int8Array;
+  months: number;
+  daysOfMonth: number;
   lastDayOfMonth: boolean;
-  nearestWeekdays: number[];
+  nearestWeekdays: readonly number[];
   lastWeekdayOfMonth: boolean;
-  daysOfWeek: number[];
+  daysOfWeek: number;
   nthDayOfWeek: number;
-  lastDaysOfWeek: number[];
+  lastDaysOfWeek: number;
   dayOfMonthRestricted: boolean;
   dayOfWeekRestricted: boolean;
 }
 
+/** One field as cron-parser read it, with what the pattern derives from it. */
+interface ParsedField {
+  numbers: number[];
+  /** Day-of-month `L`. */
+  hasLast: boolean;
+  /** Day-of-week `5L` and friends, as weekday numbers. */
+  lastWeekdays: number[];
+  /** Day-of-week `#n`. */
+  nth: number;
+  /** Ceiling table (seconds, minutes, hours) or bit mask (the rest). */
+  table: Int8Array | undefined;
+  mask: number;
+}
+
+const FIELD_KEYS = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'] as const;
+const FIELD_SIZES = [60, 60, 24] as const;
+/** Expressions share few distinct fields: each is parsed by cron-parser once. */
+const fieldCache = new Map<string, ParsedField>();
+
+/**
+ * Parses one field with cron-parser, the others left open, so that its
+ * errors name the field. Which days a month has is checked later, by looking
+ * for a matching date.
+ */
+function parseField(expression: string, index: number, text: string): ParsedField {
+  const key = `${index} ${text}`;
+  const cached = fieldCache.get(key);
+  if (cached !== undefined) return cached;
+  const template = ['0', '*', '*', '*', '*', '*'];
+  template[index] = text;
+  let values: readonly (number | string)[];
+  let nth = 0;
+  try {
+    const collection = CronExpressionParser.parse(template.join(' ')).fields;
+    values = collection[FIELD_KEYS[index]!].values as readonly (number | string)[];
+    if (index === 5) nth = collection.dayOfWeek.nthDay;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InvalidCronExpressionError(expression, `${FIELD_NAMES[index]} field ("${text}"): ${message}`, {
+      cause: error,
+    });
+  }
+  const numbers: number[] = [];
+  const lastWeekdays: number[] = [];
+  let hasLast = false;
+  for (const value of values) {
+    if (typeof value === 'number') numbers.push(index === 5 ? value % 7 : value);
+    else if (value === 'L') hasLast = true;
+    else if (/^\d+L$/.test(value)) lastWeekdays.push(Number.parseInt(value, 10) % 7);
+  }
+  const size = FIELD_SIZES[index as 0 | 1 | 2];
+  const field: ParsedField = {
+    numbers,
+    hasLast,
+    lastWeekdays,
+    nth,
+    table: size === undefined ? undefined : ceilingTable(numbers, size),
+    mask: size === undefined ? bitsOf(numbers) : 0,
+  };
+  if (fieldCache.size >= CACHE_LIMIT) fieldCache.clear();
+  fieldCache.set(key, field);
+  return field;
+}
+
 function parseFields(expression: string): ParsedFields {
-  const fail = (reason: string, cause?: unknown): never => {
-    throw new InvalidCronExpressionError(expression, reason, cause === undefined ? undefined : { cause });
+  const fail = (reason: string): never => {
+    throw new InvalidCronExpressionError(expression, reason);
   };
   let text = expression.trim();
   if (text === '') fail('it is empty');
@@ -309,18 +374,18 @@ function parseFields(expression: string): ParsedFields {
   }
   if (fields.length === 5) fields.unshift('0');
   fields.forEach((field, index) => {
-    if (/h/i.test(field.replace(/[a-z]{3}/gi, (name) => (index >= 4 ? '' : name)))) {
+    if (/h/i.test(index >= 4 ? field.replace(/[a-z]{3}/gi, '') : field)) {
       fail(`hashed values (H) are not supported in the ${FIELD_NAMES[index]} field ("${field}")`);
     }
   });
-  fields[3] = fields[3]!.toUpperCase();
-  fields[5] = fields[5]!.toUpperCase();
+  const rawDayOfMonth = fields[3]!.toUpperCase();
+  const rawDayOfWeek = fields[5]!.toUpperCase();
 
   // cron-parser has no `W`: take `15W` and `LW` out of the day-of-month list and match them here.
   const nearestWeekdays: number[] = [];
   let lastWeekdayOfMonth = false;
   const dayOfMonthItems: string[] = [];
-  for (const item of fields[3]!.split(',')) {
+  for (const item of rawDayOfMonth.split(',')) {
     const match = /^(\d+|L)W$/.exec(item);
     if (match === null) {
       dayOfMonthItems.push(item);
@@ -332,63 +397,28 @@ function parseFields(expression: string): ParsedFields {
       nearestWeekdays.push(target);
     }
   }
-  const onlyWeekdayItems = dayOfMonthItems.length === 0;
-  const parserFields = [...fields];
-  parserFields[3] = onlyWeekdayItems ? '1' : dayOfMonthItems.join(',');
-
-  let parsed: ReturnType<typeof CronExpressionParser.parse>;
-  try {
-    parsed = CronExpressionParser.parse(parserFields.join(' '));
-  } catch (error) {
-    return fail(describeParserError(parserFields, error), error);
-  }
-  const collection = parsed.fields;
-  const numbers = (values: readonly (number | string)[]): number[] =>
-    values.filter((value): value is number => typeof value === 'number');
-
-  const daysOfWeek = new Set<number>();
-  const lastDaysOfWeek: number[] = [];
-  for (const value of collection.dayOfWeek.values as readonly (number | string)[]) {
-    if (typeof value === 'number') daysOfWeek.add(value % 7);
-    else if (/^\d+L$/.test(value)) lastDaysOfWeek.push(Number.parseInt(value, 10) % 7);
-  }
-  const dayOfMonthValues = collection.dayOfMonth.values as readonly (number | string)[];
-  const rawDayOfMonth = fields[3]!;
-  const rawDayOfWeek = fields[5]!;
-  const [seconds, minutes, hours] = [fields[0]!, fields[1]!, fields[2]!];
+  const seconds = parseField(expression, 0, fields[0]!);
+  const minutes = parseField(expression, 1, fields[1]!);
+  const hours = parseField(expression, 2, fields[2]!);
+  const daysOfMonth =
+    dayOfMonthItems.length === 0 ? undefined : parseField(expression, 3, dayOfMonthItems.join(','));
+  const months = parseField(expression, 4, fields[4]!);
+  const daysOfWeek = parseField(expression, 5, rawDayOfWeek);
 
   return {
-    fixedTime: ![seconds, minutes, hours].some((field) => /[*?/]/.test(field)),
-    seconds: numbers(collection.second.values),
-    minutes: numbers(collection.minute.values),
-    hours: numbers(collection.hour.values),
-    months: numbers(collection.month.values),
-    daysOfMonth: onlyWeekdayItems ? [] : numbers(dayOfMonthValues),
-    lastDayOfMonth: !onlyWeekdayItems && dayOfMonthValues.includes('L'),
+    fixedTime: ![fields[0]!, fields[1]!, fields[2]!].some((field) => /[*?/]/.test(field)),
+    seconds: seconds.table!,
+    minutes: minutes.table!,
+    hours: hours.table!,
+    months: months.mask,
+    daysOfMonth: daysOfMonth?.mask ?? 0,
+    lastDayOfMonth: daysOfMonth?.hasLast ?? false,
     nearestWeekdays,
     lastWeekdayOfMonth,
-    daysOfWeek: [...daysOfWeek],
-    nthDayOfWeek: collection.dayOfWeek.nthDay,
-    lastDaysOfWeek,
+    daysOfWeek: daysOfWeek.mask,
+    nthDayOfWeek: daysOfWeek.nth,
+    lastDaysOfWeek: bitsOf(daysOfWeek.lastWeekdays),
     dayOfMonthRestricted: rawDayOfMonth !== '*' && rawDayOfMonth !== '?',
     dayOfWeekRestricted: rawDayOfWeek !== '*' && rawDayOfWeek !== '?',
   };
-}
-
-/** Names the field that cron-parser refused, by parsing each field on its own. */
-function describeParserError(fields: readonly string[], error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  if (message.includes('day of month definition')) {
-    return `it never matches a date: day-of-month "${fields[3]}" does not occur in month "${fields[4]}"`;
-  }
-  for (let index = 0; index < fields.length; index++) {
-    const alone = fields.map((field, other) => (other === index ? field : other === 0 ? '0' : '*'));
-    try {
-      CronExpressionParser.parse(alone.join(' '));
-    } catch (fieldError) {
-      const fieldMessage = fieldError instanceof Error ? fieldError.message : String(fieldError);
-      return `${FIELD_NAMES[index]} field ("${fields[index]}"): ${fieldMessage}`;
-    }
-  }
-  return message;
 }

@@ -88,6 +88,13 @@ export interface NextRunsOptions {
   timezone?: string;
 }
 
+interface NextRunMemo {
+  pattern: CronPattern | undefined;
+  zone: TimeZone | undefined;
+  after: number;
+  next: number | undefined;
+}
+
 interface TaskState {
   running: number;
   /** The latest tick handled (run or reported); no tick at or before it is ever run again. */
@@ -416,7 +423,8 @@ export class CronScheduler implements SchedulerPort {
       this.#heap.pop();
       due.push(top);
     }
-    for (const schedule of due) this.#fire(schedule, now, jumped);
+    const memo: NextRunMemo = { pattern: undefined, zone: undefined, after: Number.NaN, next: undefined };
+    for (const schedule of due) this.#fire(schedule, now, jumped, memo);
     for (const schedule of due) {
       if (
         this.#started &&
@@ -435,11 +443,32 @@ export class CronScheduler implements SchedulerPort {
    * A late timer runs the latest due tick; after a jump of the wall clock the
    * due ticks were missed entirely and run only with `catchUp: 'last'`.
    */
-  #fire(schedule: Schedule, now: number, jumped: boolean): void {
+  #fire(schedule: Schedule, now: number, jumped: boolean, memo: NextRunMemo): void {
     const { pattern, zone, state } = schedule;
-    const ticks: number[] = [schedule.nextRun];
+    const first = schedule.nextRun;
+    // Schedules due together often share an expression: compute their next run once.
+    let next: number | undefined;
+    if (memo.pattern === pattern && memo.zone === zone && memo.after === first) next = memo.next;
+    else {
+      next = pattern.nextAfter(first, zone);
+      memo.pattern = pattern;
+      memo.zone = zone;
+      memo.after = first;
+      memo.next = next;
+    }
+    if (next === undefined || next > now) {
+      // The common case: one due tick.
+      schedule.nextRun = next ?? Infinity;
+      if (first > state.lastTick) state.lastTick = first;
+      if (jumped && schedule.catchUp === 'none') {
+        this.#host!.reportSkippedTick(schedule.taskName, { scheduledTime: first }, REASON_JUMPED);
+      } else {
+        this.#run(schedule, first);
+      }
+      return;
+    }
+    const ticks: number[] = [first];
     let uncounted = false;
-    let next = pattern.nextAfter(schedule.nextRun, zone);
     while (next !== undefined && next <= now) {
       if (ticks.length >= MAX_DUE_TICKS) {
         ticks.push(latestAtOrBefore(pattern, zone, now, ticks[ticks.length - 1]!));

@@ -661,7 +661,7 @@ export class Task<
       this.#currentStep = undefined;
     }
     if (this.#isObserved()) this.#emitEvent('started', undefined, startTime);
-    // Promises of task functions that were given up on (timeout, abort) but have not returned yet.
+    // Task functions that were given up on (timeout, abort) and have not returned yet.
     let pending: Promise<unknown>[] | undefined;
     try {
       if (this.#setupState !== SETUP_DONE) await this.#runSetup();
@@ -719,6 +719,8 @@ export class Task<
     signal: AbortSignal | undefined,
     pending: Promise<unknown>[],
   ): Promise<TResult> {
+    // A synchronous throw propagates as it would from an unguarded call.
+    const running: Promise<TResult> = Promise.resolve(this.taskFunction(input, this.#setupValue, context));
     return new Promise<TResult>((resolve, reject) => {
       let settled = false;
       let timer: unknown;
@@ -726,11 +728,14 @@ export class Task<
         if (timer !== undefined) this.#clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
       };
+      let returned = false;
       const fail = (error: unknown) => {
         if (settled) return;
         settled = true;
         cleanup();
         context.abort(error);
+        // The run is given up on but its function has not returned: the run ends when it does.
+        if (!returned) pending.push(running);
         reject(error);
       };
       const onAbort = () => fail(new TaskAbortedError(this.name, signal?.reason));
@@ -739,21 +744,16 @@ export class Task<
         timer = this.#clock.setTimeout(() => fail(new TaskTimeoutError(this.name, timeout)), timeout);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      let running: Promise<TResult>;
-      try {
-        running = Promise.resolve(this.taskFunction(input, this.#setupValue, context));
-      } catch (error) {
-        running = Promise.reject(error);
-      }
-      pending.push(running);
       running.then(
         (value) => {
+          returned = true;
           if (settled) return;
           settled = true;
           cleanup();
           resolve(value);
         },
         (error) => {
+          returned = true;
           if (settled) return;
           settled = true;
           cleanup();

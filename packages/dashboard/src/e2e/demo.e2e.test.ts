@@ -116,6 +116,21 @@ describe.skipIf(!hasChromium)('pnpm demo', () => {
     mkdirSync(dirname(screenshotPath), { recursive: true });
     await page.screenshot({ path: screenshotPath });
 
+    // The demo allows triggering from this machine: "Run" goes through the server to the manager.
+    const rollup = dashboard.locator('[data-task="acme:billing-rollup"]');
+    const rollupBefore = (await readState()).find((row) => row.name === 'acme:billing-rollup')!;
+    await rollup.getByRole('button', { name: 'Run acme:billing-rollup' }).click();
+    await dashboard.getByRole('status').filter({ hasText: 'Triggered acme:billing-rollup' }).waitFor({ timeout: 10_000 });
+    await expect
+      .poll(
+        async () => {
+          const row = (await readState()).find((entry) => entry.name === 'acme:billing-rollup')!;
+          return row.status === 'running' || row.runs > rollupBefore.runs;
+        },
+        { timeout: 15_000, interval: 100 },
+      )
+      .toBe(true);
+
     expect(navigations).toBe(1);
     expect(pageErrors).toEqual([]);
 

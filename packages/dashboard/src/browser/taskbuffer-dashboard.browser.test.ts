@@ -136,6 +136,21 @@ describe('TaskbufferDashboard', () => {
       });
     });
 
+    it('throws a TypeError for something that is not a manager, and accepts undefined', async () => {
+      const element = mount();
+      expect(() => {
+        element.taskManager = {} as never;
+      }).toThrow(new TypeError('Expected `taskManager` to be a TaskManager, got `{}` (object)'));
+      const manager = new TaskManager();
+      element.taskManager = manager;
+      await element.updateComplete;
+      expect(element.connectionState).toBe('local');
+      element.taskManager = undefined;
+      await element.updateComplete;
+      expect(element.connectionState).toBe('idle');
+      expect(manager.taskSubject.observed).toBe(false);
+    });
+
     it('picks up added tasks on the next refresh', async () => {
       const manager = new TaskManager();
       manager.addTask(new Task({ name: 'first', taskFunction: () => 1 }));

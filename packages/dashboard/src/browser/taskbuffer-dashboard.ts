@@ -3,6 +3,7 @@ import { guard } from 'lit/directives/guard.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { DashboardState, type LabelFilter, matchesLabel, parseLabelFilter } from '../dashboard-state.js';
+import { invalidOption } from '../errors.js';
 import { EventCoalescer } from '../event-coalescer.js';
 import {
   type DashboardEvent,
@@ -79,7 +80,7 @@ export class TaskbufferDashboard extends LitElement {
   static override styles = dashboardStyles;
 
   static override properties = {
-    taskManager: { attribute: false },
+    taskManager: { attribute: false, noAccessor: true },
     refreshInterval: { type: Number, attribute: 'refresh-interval' },
     src: { type: String },
     theme: { type: String, reflect: true },
@@ -88,11 +89,30 @@ export class TaskbufferDashboard extends LitElement {
     heading: { type: String },
   };
 
+  #taskManager: DashboardSource | undefined;
+
   /**
    * A manager in the same page. Its events show as they happen; everything
    * else is refreshed every `refreshInterval` ms. Takes precedence over `src`.
    */
-  declare taskManager: DashboardSource | undefined;
+  get taskManager(): DashboardSource | undefined {
+    return this.#taskManager;
+  }
+
+  set taskManager(manager: DashboardSource | undefined) {
+    if (
+      manager !== undefined &&
+      manager !== null &&
+      (typeof manager !== 'object' ||
+        typeof manager.getAllTasksMetadata !== 'function' ||
+        typeof manager.taskSubject?.subscribe !== 'function')
+    ) {
+      invalidOption('taskManager', 'a TaskManager', manager);
+    }
+    const previous = this.#taskManager;
+    this.#taskManager = manager ?? undefined;
+    this.requestUpdate('taskManager', previous);
+  }
   /**
    * With `taskManager`: how often the whole picture is refreshed, in ms; `0`
    * refreshes only on events. Not used with `src`, where the server pushes.
@@ -124,7 +144,6 @@ export class TaskbufferDashboard extends LitElement {
 
   constructor() {
     super();
-    this.taskManager = undefined;
     this.refreshInterval = 1000;
     this.src = undefined;
     this.theme = 'auto';
@@ -182,8 +201,8 @@ export class TaskbufferDashboard extends LitElement {
     this.#state.reset();
     this.#retryAttempt = 0;
     this.#notice = '';
-    const manager = this.taskManager;
-    if (manager !== undefined && manager !== null) this.#watchLocal(manager);
+    const manager = this.#taskManager;
+    if (manager !== undefined) this.#watchLocal(manager);
     else if (this.src) this.#watchRemote(this.src);
     else this.#setConnection('idle');
   }

@@ -151,6 +151,16 @@ describe('TaskbufferDashboard', () => {
       expect(manager.taskSubject.observed).toBe(false);
     });
 
+    it('prefers a manager set right after connecting over an earlier src', async () => {
+      const manager = new TaskManager();
+      manager.addTask(new Task({ name: 'local-task', taskFunction: () => 1 }));
+      const element = mount((el) => (el.src = '/no-such-taskbuffer-endpoint/events'));
+      element.taskManager = manager;
+      await element.updateComplete;
+      expect(element.connectionState).toBe('local');
+      expect(rowNames(element)).toEqual(['local-task']);
+    });
+
     it('picks up added tasks on the next refresh', async () => {
       const manager = new TaskManager();
       manager.addTask(new Task({ name: 'first', taskFunction: () => 1 }));

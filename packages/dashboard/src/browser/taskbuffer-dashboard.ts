@@ -133,6 +133,8 @@ export class TaskbufferDashboard extends LitElement {
   readonly #state = new DashboardState();
   #connection: DashboardConnectionState = 'idle';
   #teardown: (() => void) | undefined;
+  /** What the current connection was made for; a change of any of it reconnects. */
+  #watched: { manager: DashboardSource | undefined; src: string | undefined; refreshInterval: number } | undefined;
   #cancelFrame: (() => void) | undefined;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -174,6 +176,7 @@ export class TaskbufferDashboard extends LitElement {
     clearInterval(this.#ticker);
     this.#ticker = undefined;
     this.#unwatch();
+    this.#watched = undefined;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -181,9 +184,15 @@ export class TaskbufferDashboard extends LitElement {
       const size = this.historySize;
       this.#state.historySize = Number.isInteger(size) && size >= 0 ? size : 50;
     }
-    if (this.isConnected && (changed.has('taskManager') || changed.has('src') || changed.has('refreshInterval'))) {
-      // The first update after connecting sees these as changed too; avoid watching twice.
-      if (this.#teardown === undefined || this.hasUpdated) this.#watch();
+    const watched = this.#watched;
+    if (
+      this.isConnected &&
+      (watched === undefined ||
+        watched.manager !== this.#taskManager ||
+        watched.src !== this.src ||
+        (this.#taskManager !== undefined && watched.refreshInterval !== this.refreshInterval))
+    ) {
+      this.#watch();
     }
   }
 
@@ -198,6 +207,7 @@ export class TaskbufferDashboard extends LitElement {
 
   #watch(): void {
     this.#unwatch();
+    this.#watched = { manager: this.#taskManager, src: this.src, refreshInterval: this.refreshInterval };
     this.#state.reset();
     this.#retryAttempt = 0;
     this.#notice = '';

@@ -169,6 +169,17 @@ describe('CronScheduler', () => {
       expect(clock.delays.every((delay) => delay <= 2 ** 31 - 1)).toBe(true);
       expect(clock.delays.length).toBeGreaterThan(20);
     });
+
+    it("uses the manager's clock for schedules registered before start", async () => {
+      const clock = new ManualClock('2020-06-01T12:00:00Z');
+      const scheduler = new CronScheduler({ timezone: 'UTC' });
+      scheduler.schedule('a', '* * * * * *');
+      const { host, runs } = createHost(clock);
+      scheduler.start(host);
+      await clock.advance(1000);
+      expect(runs.map((run) => iso(run.scheduledTime))).toEqual(['2020-06-01T12:00:01.000Z']);
+      expect(scheduler.getSchedule('a')?.nextRun).toEqual(new Date('2020-06-01T12:00:02Z'));
+    });
   });
 
   describe('stop', () => {

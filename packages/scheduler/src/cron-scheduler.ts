@@ -167,6 +167,8 @@ export class CronScheduler implements SchedulerPort {
   #timerTarget = Number.NaN;
   #armedAtWall = 0;
   #armedAtMonotonic: number | undefined;
+  /** The clock the stored next runs were computed with. */
+  #computedWith: Clock | undefined;
 
   constructor(options: CronSchedulerOptions = {}) {
     if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
@@ -260,10 +262,13 @@ export class CronScheduler implements SchedulerPort {
     if (this.#started) return;
     this.#host = host;
     this.#started = true;
-    const now = this.#clock().now();
+    const clock = this.#clock();
+    const now = clock.now();
+    // Next runs computed before start() may come from another clock than the manager's.
+    const recomputeAll = this.#computedWith !== undefined && this.#computedWith !== clock;
     const armed: Schedule[] = [];
     for (const schedule of this.#schedules.values()) {
-      if (!(schedule.nextRun > now)) schedule.nextRun = this.#computeNextRun(schedule, now);
+      if (recomputeAll || !(schedule.nextRun > now)) schedule.nextRun = this.#computeNextRun(schedule, now);
       if (Number.isFinite(schedule.nextRun)) armed.push(schedule);
     }
     this.#heap.rebuild(armed);
@@ -368,6 +373,7 @@ export class CronScheduler implements SchedulerPort {
   }
 
   #computeNextRun(schedule: Schedule, now: number): number {
+    this.#computedWith = this.#clock();
     const from = Math.max(now, schedule.state.lastTick);
     return schedule.pattern.nextAfter(from, schedule.zone) ?? Infinity;
   }

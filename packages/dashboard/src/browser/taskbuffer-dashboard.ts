@@ -617,7 +617,7 @@ export class TaskbufferDashboard extends LitElement {
     const state = this.#state;
     const entries: DashboardEvent[] = [];
     const history = state.history;
-    for (let index = history.length - 1; index >= 0 && entries.length < 30; index--) {
+    for (let index = history.length - 1; index >= 0; index--) {
       const entry = history[index]!;
       const task = state.getTask(entry.taskName);
       if (filter === undefined || (task !== undefined && matchesLabel(task, filter))) entries.push(entry);

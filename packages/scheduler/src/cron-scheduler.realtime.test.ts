@@ -39,7 +39,7 @@ describe('CronScheduler', () => {
       await manager.stop();
       expect(starts.length).toBeGreaterThanOrEqual(2);
       expect(starts.length).toBeLessThanOrEqual(4);
-      for (const start of starts) expect(start % 1000).toBeLessThan(250);
+      for (const start of starts) expect(start % 1000).toBeLessThan(400);
       const seconds = starts.map((start) => Math.floor(start / 1000));
       expect(new Set(seconds).size).toBe(seconds.length);
     }, 10_000);
@@ -49,7 +49,7 @@ describe('CronScheduler', () => {
       expect(code, output).toBe(0);
       expect(output).toContain('run 2');
       const stoppedAt = Number(/stopped (\d+)/.exec(output)?.[1]);
-      expect(exitedAt - stoppedAt).toBeLessThan(2000);
+      expect(exitedAt - stoppedAt).toBeLessThan(3000);
       expect(output).not.toContain('run 3');
     }, 20_000);
   });

@@ -60,6 +60,16 @@ export interface RedisConnection {
   close(): Promise<void>;
   /** Listens to `ready` and `error`; returns a function that stops listening. */
   watch(onReady: () => void, onError: (error: unknown) => void): () => void;
+  /**
+   * Drops a connection that stopped answering and dials a new one, if the
+   * coordinator owns the client (a client you passed is left alone).
+   * `epoch` is the `epoch` read when the command was sent, so that several
+   * commands timing out together dial one new connection, not one each.
+   * Returns whether it did.
+   */
+  recycle(epoch: number): boolean;
+  /** Grows each time the connection is recycled. */
+  readonly epoch: number;
 }
 
 function isNoScript(error: unknown): boolean {
@@ -83,18 +93,25 @@ abstract class ScriptRunner {
 }
 
 export class NodeRedisConnection extends ScriptRunner implements RedisConnection {
-  readonly #client: NodeRedisClientLike;
-  readonly #owned: boolean;
+  #client: NodeRedisClientLike;
+  /** Makes a fresh client; only for a client the coordinator owns. */
+  readonly #create: (() => NodeRedisClientLike) | undefined;
   #opened = false;
+  #epoch = 0;
+  #listeners: { onReady: () => void; onError: (error: unknown) => void } | undefined;
 
-  constructor(client: NodeRedisClientLike, owned: boolean) {
+  constructor(client: NodeRedisClientLike, create?: () => NodeRedisClientLike) {
     super();
     this.#client = client;
-    this.#owned = owned;
+    this.#create = create;
   }
 
   get ready(): boolean {
     return this.#client.isReady;
+  }
+
+  get epoch(): number {
+    return this.#epoch;
   }
 
   command(args: string[]): Promise<unknown> {
@@ -110,35 +127,75 @@ export class NodeRedisConnection extends ScriptRunner implements RedisConnection
   }
 
   async close(): Promise<void> {
-    if (!this.#owned && !this.#opened) return;
-    const client = this.#client as NodeRedisClientLike & {
-      close?: () => Promise<void>;
-      quit?: () => Promise<unknown>;
-      destroy?: () => void;
-      disconnect?: () => Promise<void>;
-    };
+    if (this.#create === undefined && !this.#opened) return;
+    const client = this.#client as ClosableNodeRedisClient;
     if (!client.isOpen) return;
     if (!client.isReady) {
       // Nothing to flush: cut the reconnect loop at once.
-      if (typeof client.destroy === 'function') client.destroy();
-      else await client.disconnect?.().catch(() => undefined);
+      destroy(client);
       return;
     }
     try {
       if (typeof client.close === 'function') await client.close();
       else await client.quit?.();
     } catch {
-      if (typeof client.destroy === 'function') client.destroy();
+      destroy(client);
     }
   }
 
   watch(onReady: () => void, onError: (error: unknown) => void): () => void {
-    this.#client.on('ready', onReady);
-    this.#client.on('error', onError);
+    this.#listeners = { onReady, onError };
+    this.#attach(this.#client);
     return () => {
-      this.#client.off('ready', onReady);
-      this.#client.off('error', onError);
+      this.#detach(this.#client);
+      this.#listeners = undefined;
     };
+  }
+
+  recycle(epoch: number): boolean {
+    if (this.#create === undefined || epoch !== this.#epoch) return false;
+    this.#epoch++;
+    const stale = this.#client;
+    this.#detach(stale);
+    // Commands still waiting on the stale socket reject; their callers have given up on them.
+    destroy(stale as ClosableNodeRedisClient);
+    this.#client = this.#create();
+    this.#attach(this.#client);
+    this.#opened = false;
+    this.open();
+    return true;
+  }
+
+  #attach(client: NodeRedisClientLike): void {
+    if (this.#listeners === undefined) return;
+    client.on('ready', this.#listeners.onReady);
+    client.on('error', this.#listeners.onError);
+  }
+
+  #detach(client: NodeRedisClientLike): void {
+    if (this.#listeners === undefined) return;
+    client.off('ready', this.#listeners.onReady);
+    client.off('error', this.#listeners.onError);
+    // A destroyed client may still report its socket's end; nobody must crash on it.
+    client.on('error', ignore);
+  }
+}
+
+type ClosableNodeRedisClient = NodeRedisClientLike & {
+  close?: () => Promise<void>;
+  quit?: () => Promise<unknown>;
+  destroy?: () => void;
+  disconnect?: () => Promise<void>;
+};
+
+function ignore(): void {}
+
+function destroy(client: ClosableNodeRedisClient): void {
+  try {
+    if (typeof client.destroy === 'function') client.destroy();
+    else client.disconnect?.().catch(ignore);
+  } catch {
+    // Already closed.
   }
 }
 
@@ -185,5 +242,11 @@ export class IoRedisConnection extends ScriptRunner implements RedisConnection {
       this.#client.off('ready', onReady);
       this.#client.off('error', onError);
     };
+  }
+
+  readonly epoch = 0;
+
+  recycle(): boolean {
+    return false;
   }
 }

@@ -357,22 +357,29 @@ describe.skipIf(!redisServerInstalled)('RedisCoordinator (with a redis-server)',
       }
     });
 
-    it('gives up on an unanswered claim at the grace period, and keeps the connection for the next tick', async () => {
+    it('gives up on an unanswered claim at the grace period, dials a new connection, and decides the next tick', async () => {
       const proxy = await TcpProxy.start(server.port);
       const { logger, warnings, infos } = recordingLogger();
       const instance = coordinator({ url: proxy.url, gracePeriod: 500, logger });
       try {
         await instance.start();
         const task = uniqueTask();
+        const accepted = proxy.accepted;
         const hole = proxy.blackhole(1500);
         const tick = Date.now();
-        const result = await instance.fireDistributedTaskRequest(request('a', task, tick));
+        const [result, other] = await Promise.all([
+          instance.fireDistributedTaskRequest(request('a', task, tick)),
+          instance.fireDistributedTaskRequest(request('a', `${task}-other`, tick)),
+        ]);
         expect(result.decision).toBe('unavailable');
+        expect(other.decision).toBe('unavailable');
         expect(result.reason).toMatch(/did not answer the claim of ".*" in time/);
         expect(Date.now() - tick).toBeLessThan(1400);
+        // The silent connection was replaced by one new connection (not one per claim).
+        expect(proxy.accepted).toBe(accepted + 1);
         await hole;
         const next = await instance.fireDistributedTaskRequest(request('a', task, Date.now()));
-        // The held claim reached Redis after its grace period and was refused there.
+        // Whatever became of the held claim, the next tick is decided normally.
         expect(next.decision).toBe('claimed');
         expect(next.fence).toBe(1);
         expect(warnings).toHaveLength(1);

@@ -253,7 +253,7 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
   async #createConnection(): Promise<RedisConnection> {
     const client = this.#client;
     if (client !== undefined) {
-      return isNodeRedisClient(client) ? new NodeRedisConnection(client, false) : new IoRedisConnection(client);
+      return isNodeRedisClient(client) ? new NodeRedisConnection(client) : new IoRedisConnection(client);
     }
     let redis: typeof import('redis');
     try {
@@ -265,17 +265,18 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
         { cause: error },
       );
     }
-    const created = redis.createClient({
-      url: this.#url,
-      // Fail fast while disconnected; the coordinator waits for `ready` itself
-      // and retries within the tick's grace period.
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: Math.max(this.gracePeriod, 1000),
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500),
-      },
-    });
-    return new NodeRedisConnection(created as unknown as NodeRedisClientLike, true);
+    const create = () =>
+      redis.createClient({
+        url: this.#url,
+        // Fail fast while disconnected; the coordinator waits for `ready` itself
+        // and retries within the tick's grace period.
+        disableOfflineQueue: true,
+        socket: {
+          connectTimeout: Math.max(this.gracePeriod, 1000),
+          reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500),
+        },
+      }) as unknown as NodeRedisClientLike;
+    return new NodeRedisConnection(create(), create);
   }
 
   /** Stops waiting claims (they are refused), stops listening and closes a connection it opened. */
@@ -435,13 +436,20 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
         await this.#waitForReady(deadline);
         continue;
       }
+      const epoch = connection.epoch;
       try {
         const reply = await this.#withDeadline(connection.evalScript(script, [key], args), deadline);
         this.#markAvailable();
         return { ok: true, reply };
       } catch (error) {
         lastError = error;
-        if (error instanceof DeadlineError) break;
+        if (error instanceof DeadlineError) {
+          // A connection that takes a whole grace period to answer is likely
+          // half-open (a peer gone without a reset): dial a new one rather
+          // than wait for TCP keep-alive to notice.
+          connection.recycle(epoch);
+          break;
+        }
         if (error instanceof Error && PERMANENT_REPLY.test(error.message)) break;
         await this.#pause(RETRY_PAUSE, deadline);
       }

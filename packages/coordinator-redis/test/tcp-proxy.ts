@@ -17,6 +17,7 @@ export class TcpProxy {
   readonly #targetPort: number;
   readonly #server: Server;
   readonly #pairs = new Set<Pair>();
+  #accepted = 0;
   #holdUntil = 0;
   #held: (() => void)[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -44,7 +45,13 @@ export class TcpProxy {
     return this.#pairs.size;
   }
 
+  /** How many connections clients opened so far. */
+  get accepted(): number {
+    return this.#accepted;
+  }
+
   #accept(client: Socket): void {
+    this.#accepted++;
     client.setNoDelay(true);
     client.on('error', () => undefined);
     if (Date.now() < this.#holdUntil) {

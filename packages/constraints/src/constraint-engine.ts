@@ -24,6 +24,7 @@ import {
 export const groupCores = new WeakMap<ConstraintGroupPort, GroupCore>();
 
 const resolvedUndefined = Promise.resolve(undefined);
+const noEntries: KeyState[] = [];
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -50,6 +51,8 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
   readonly #coreSet = new Set<GroupCore>();
   /** Whether a group was ever removed; until then, no entry needs the membership check. */
   #removedAny = false;
+  readonly #scratch: Array<KeyState | undefined> = [];
+  #collecting = false;
 
   constructor(host: ConstraintEngineHost) {
     this.#host = host;
@@ -95,23 +98,36 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
 
   run(task: AnyTask, input: unknown): Promise<unknown> {
     const cores = this.#cores;
-    const entries: KeyState[] = [];
+    // Keys go to a scratch array first and are copied to one of the exact size:
+    // an array grown by push() would keep spare slots alive while it waits.
+    const reentered = this.#collecting;
+    const scratch = reentered ? [] : this.#scratch;
+    this.#collecting = true;
+    let count = 0;
+    let failed: ConstraintCallbackError | undefined;
     for (let index = 0; index < cores.length; index++) {
       const core = cores[index]!;
       let key: string | null;
       try {
         key = core.keyOf(task, input);
       } catch (error) {
-        for (const state of entries) {
-          state.users--;
-          state.prune();
-        }
-        return Promise.reject(new ConstraintCallbackError('constraintKeyForExecution', core.name, task.name, error));
+        failed = new ConstraintCallbackError('constraintKeyForExecution', core.name, task.name, error);
+        break;
       }
       if (key === null) continue;
       const state = core.stateFor(key);
       state.users++;
-      entries.push(state);
+      scratch[count++] = state;
+    }
+    const entries = count === 0 ? noEntries : (scratch.slice(0, count) as KeyState[]);
+    for (let index = 0; index < count; index++) scratch[index] = undefined;
+    if (!reentered) this.#collecting = false;
+    if (failed !== undefined) {
+      for (const state of entries) {
+        state.users--;
+        state.prune();
+      }
+      return Promise.reject(failed);
     }
     const waiter = new Waiter(this, task, input, entries);
     const blocking = this.#findBlocking(waiter);
@@ -160,7 +176,7 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     state.queued++;
     if (waiter.reportedOn !== state) {
       waiter.reportedOn = state;
-      this.#host.emit(waiter.task, 'queued', { constraintGroup: state.group.name, constraintKey: state.key });
+      this.#host.emit(waiter.task, 'queued', state.queuedFields);
     }
     // Blocked by a cooldown or by an older waiter rather than by a full key:
     // let the key's drain decide (it arms the cooldown timer or starts the older one).

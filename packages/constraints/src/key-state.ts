@@ -143,11 +143,15 @@ export class KeyState {
   timer: TimerHandle | undefined = undefined;
   timerDue = 0;
   scheduled = false;
+  /** The fields of this key's `queued` events; one frozen object, shared by all of them. */
+  readonly queuedFields: { readonly constraintGroup: string; readonly constraintKey: string };
 
   constructor(
     readonly group: GroupCore,
     readonly key: string,
-  ) {}
+  ) {
+    this.queuedFields = Object.freeze({ constraintGroup: group.name, constraintKey: key });
+  }
 
   /** The oldest live waiter, dropping cancelled ones on the way. */
   head(): Waiter | undefined {
@@ -210,7 +214,9 @@ export function releaseSlots(states: readonly KeyState[], epoch: number, record:
 // Waking waiters
 // ---------------------------------------------------------------------------
 
+/** Keys waiting to be drained: `pending[0 .. pendingCount)`. Never shrunk, so no resize on the hot path. */
 const pending: Array<KeyState | undefined> = [];
+let pendingCount = 0;
 let draining = false;
 
 /** Asks for the waiters of a key to be looked at, now (or right after the drain in progress). */
@@ -222,7 +228,7 @@ export function scheduleDrain(state: KeyState): void {
 function enqueueDrain(state: KeyState): void {
   if (state.scheduled) return;
   state.scheduled = true;
-  pending.push(state);
+  pending[pendingCount++] = state;
 }
 
 /**
@@ -230,18 +236,22 @@ function enqueueDrain(state: KeyState): void {
  * skipped or synchronously failing runs cannot grow the stack.
  */
 function flushDrains(): void {
-  if (draining || pending.length === 0) return;
+  if (draining || pendingCount === 0) return;
   draining = true;
+  let index = 0;
   try {
-    for (let index = 0; index < pending.length; index++) {
+    for (; index < pendingCount; index++) {
       const next = pending[index]!;
       pending[index] = undefined;
       next.scheduled = false;
       drainKey(next);
     }
   } finally {
-    for (const left of pending) if (left !== undefined) left.scheduled = false;
-    pending.length = 0;
+    for (; index < pendingCount; index++) {
+      pending[index]!.scheduled = false;
+      pending[index] = undefined;
+    }
+    pendingCount = 0;
     draining = false;
   }
 }
@@ -287,3 +297,18 @@ function armCooldownTimer(state: KeyState, now: number): void {
     else state.prune();
   }, Math.max(1, due - now));
 }
+
+/*
+ * One instance of each hot class lives for as long as the module does. V8
+ * holds the hidden classes an object moved through only weakly; when a full
+ * GC runs while no trigger is in flight (between bursts), they would be
+ * collected with the type feedback that names them, and the next burst would
+ * run deoptimized code until the engine had learned them again.
+ */
+const sentinelGroup = new GroupCore('', 1, 0, () => null, undefined);
+const sentinelState = new KeyState(sentinelGroup, '');
+export const keepHiddenClassesAlive: readonly object[] = [
+  sentinelGroup,
+  sentinelState,
+  new Waiter({ admit: noop }, undefined as never, undefined, [sentinelState]),
+];

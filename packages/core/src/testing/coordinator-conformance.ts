@@ -98,6 +98,25 @@ export function describeCoordinatorConformance(name: string, options: Coordinato
       expect((await first!.fireDistributedTaskRequest(request('i0', `${task}-b`, tick))).shouldTrigger).toBe(true);
     });
 
+    it('keeps refusing an instance that retries its refused request', async () => {
+      const tick = Math.floor(Date.now() / 1000) * 1000;
+      const [first, second] = coordinators;
+      expect((await first!.fireDistributedTaskRequest(request('i0', task, tick))).shouldTrigger).toBe(true);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        expect((await second!.fireDistributedTaskRequest(request('i1', task, tick))).shouldTrigger).toBe(false);
+      }
+    });
+
+    it('accepts an outcome for a request that was never granted', async () => {
+      const tick = Math.floor(Date.now() / 1000) * 1000;
+      const [first, second] = coordinators;
+      expect((await first!.fireDistributedTaskRequest(request('i0', task, tick))).shouldTrigger).toBe(true);
+      const refused = request('i1', task, tick);
+      expect((await second!.fireDistributedTaskRequest(refused)).shouldTrigger).toBe(false);
+      await expect(second!.updateDistributedTaskRequest({ ...refused, status: 'gotRejected' })).resolves.toBeUndefined();
+      expect((await second!.fireDistributedTaskRequest(request('i1', task, tick))).shouldTrigger).toBe(false);
+    });
+
     it('accepts the outcome of a run', async () => {
       const tick = Math.floor(Date.now() / 1000) * 1000;
       const [first] = coordinators;

@@ -26,6 +26,14 @@ export const groupCores = new WeakMap<ConstraintGroupPort, GroupCore>();
 const resolvedUndefined = Promise.resolve(undefined);
 const noEntries: KeyState[] = [];
 
+// One executor for every queued trigger's promise, instead of a closure each.
+let capturedResolve: (value: unknown) => void = () => {};
+let capturedReject: (error: unknown) => void = () => {};
+function captureSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
@@ -135,11 +143,11 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
       this.#acquire(waiter);
       return this.#checkers.length === 0 ? this.#execute(waiter) : this.#checkThenExecute(waiter);
     }
-    return new Promise((resolve, reject) => {
-      waiter.resolve = resolve;
-      waiter.reject = reject;
-      this.#park(waiter, blocking);
-    });
+    const promise = new Promise(captureSettlers);
+    waiter.resolve = capturedResolve;
+    waiter.reject = capturedReject;
+    this.#park(waiter, blocking);
+    return promise;
   }
 
   /** @internal Called with a waiter just taken off a key's queue. */

@@ -253,6 +253,31 @@ describe('TaskManager with TaskConstraintGroup', () => {
       expect(recorder.startOf('low3')).toBe(recorder.endOf('low1'));
     });
 
+    it('shares one group’s limits between the managers it is added to', async () => {
+      const recorder = new Recorder();
+      const shared = new TaskConstraintGroup({ name: 'shared', maxConcurrent: 1, constraintKeyForExecution: () => 'k' });
+      const first = new TaskManager();
+      const second = new TaskManager();
+      first.addConstraintGroup(shared);
+      second.addConstraintGroup(shared);
+      const task = new Task({ name: 't', taskFunction: (input: string) => recorder.run(input, 10) });
+      const runs = [first.triggerTask(task, 'a'), second.triggerTask(task, 'b'), first.triggerTask(task, 'c')];
+      expect(recorder.order).toEqual(['a']);
+      await vi.runAllTimersAsync();
+      await Promise.all(runs);
+      expect(recorder.order).toEqual(['a', 'b', 'c']);
+      expect(recorder.maxRunning).toBe(1);
+    });
+
+    it('refuses a group that is not a TaskConstraintGroup once the engine is ours', () => {
+      const manager = new TaskManager();
+      manager.addConstraintGroup(new TaskConstraintGroup({ name: 'ours', constraintKeyForExecution: () => 'all' }));
+      const foreign = { name: 'foreign', createConstraintEngine: () => ({}) as never };
+      expect(() => manager.addConstraintGroup(foreign)).toThrow(
+        /Expected `group` to be a TaskConstraintGroup from @taskbuffer\/constraints/,
+      );
+    });
+
     it('throws for a second group with the same name', () => {
       const manager = new TaskManager();
       manager.addConstraintGroup(new TaskConstraintGroup({ name: 'g', constraintKeyForExecution: () => 'all' }));
@@ -410,6 +435,27 @@ describe('TaskManager with TaskConstraintGroup', () => {
       first.mockReturnValue(false);
       await expect(manager.triggerTaskConstrained(task, 3)).resolves.toBeUndefined();
       expect(second).toHaveBeenCalledTimes(2);
+    });
+
+    it('skips a long line of queued triggers one after the other without growing the stack', async () => {
+      const manager = new TaskManager();
+      manager.addConstraintGroup(
+        new TaskConstraintGroup({
+          name: 'g',
+          maxConcurrent: 1,
+          constraintKeyForExecution: () => 'k',
+          shouldExecute: (_task, input?: number) => input === 0,
+        }),
+      );
+      const body = vi.fn(async () => {
+        await sleep(1);
+      });
+      const task = new Task({ name: 't', taskFunction: body });
+      const runs = Array.from({ length: 20_000 }, (_, input) => manager.triggerTaskConstrained(task, input));
+      await vi.runAllTimersAsync();
+      const results = await Promise.all(runs);
+      expect(body).toHaveBeenCalledTimes(1);
+      expect(results.filter((result) => result !== undefined)).toEqual([]);
     });
 
     it('does not start a cooldown for a skipped trigger', async () => {

@@ -32,7 +32,7 @@ const SCALING_CHILDREN = 3;
 const FORCED_GC_ROUNDS = 5;
 const COOLDOWN_MS = 50;
 const COOLDOWN_KEYS = 100;
-const COOLDOWN_RUNS_PER_KEY = 6;
+const COOLDOWN_RUNS_PER_KEY = 5;
 
 const gc: () => void = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
@@ -331,7 +331,7 @@ async function main(): Promise<void> {
   );
   console.log(`| time(200,000) ≤ 2.3× time(100,000) | ${scaleRatio.toFixed(2)}× | ${mark(scaleRatio <= 2.3)} |`);
   console.log(
-    `| cooldown p99 gap < ${COOLDOWN_MS} + 15 ms, and no gap < ${COOLDOWN_MS} ms | p99 ${p99.toFixed(1)} ms, min ${min.toFixed(1)} ms | ${mark(p99 < COOLDOWN_MS + 15 && min >= COOLDOWN_MS - 1)} |`,
+    `| cooldown p99 gap < ${COOLDOWN_MS} + 15 ms (and no gap under ${COOLDOWN_MS} − 1 ms: the cooldown reads whole-ms \`Date.now()\`) | p99 ${p99.toFixed(1)} ms, min ${min.toFixed(1)} ms | ${mark(p99 < COOLDOWN_MS + 15 && min >= COOLDOWN_MS - 1)} |`,
   );
   console.log('');
 }

@@ -329,6 +329,14 @@ describe('Task', () => {
       expect(events[3]!.task.runCount).toBe(1);
     });
 
+    it('reports 100 progress on the completed event of a task without steps', async () => {
+      const task = new Task({ name: 'plain', taskFunction: async () => {} });
+      const progress: number[] = [];
+      task.eventSubject.subscribe((event) => progress.push(event.task.currentProgress));
+      await task.trigger();
+      expect(progress).toEqual([0, 100]);
+    });
+
     it('emits failed with the error message', async () => {
       const task = new Task({
         name: 'RiskyOp',

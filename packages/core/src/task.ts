@@ -427,7 +427,7 @@ export class Task<
 
   /** Progress of the current (or last) run, 0–100. */
   getProgress(): number {
-    if (this.#status === 'completed' && this.#active === 0) return 100;
+    if (this.#status === 'completed') return 100;
     if (this.#steps === undefined) return 0;
     let sum = 0;
     for (const step of this.#steps) if (step.status === 'completed') sum += step.percentage;

@@ -33,6 +33,7 @@ const FORCED_GC_ROUNDS = 5;
 const COOLDOWN_MS = 50;
 const COOLDOWN_KEYS = 100;
 const COOLDOWN_RUNS_PER_KEY = 5;
+const COOLDOWN_REPETITIONS = 3;
 
 const gc: () => void = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
@@ -278,9 +279,19 @@ async function main(): Promise<void> {
   const doubleMs = median(doubleSamples);
 
   gc();
-  const { gaps, gapsUnderLoad, loadMs, cooledMs } = await measureCooldownGaps();
+  // Three repetitions: one stretch of CPU contention from another process should not decide the verdict alone.
+  const repetitions: Array<Awaited<ReturnType<typeof measureCooldownGaps>> & { p99: number }> = [];
+  for (let repetition = 0; repetition < COOLDOWN_REPETITIONS; repetition++) {
+    gc();
+    const measured = await measureCooldownGaps();
+    repetitions.push({ ...measured, p99: percentile(measured.gaps, 99) });
+  }
+  const gaps = repetitions.flatMap((repetition) => repetition.gaps);
+  const gapsUnderLoad = repetitions.reduce((sum, repetition) => sum + repetition.gapsUnderLoad, 0);
+  const loadMs = median(repetitions.map((repetition) => repetition.loadMs));
+  const cooledMs = median(repetitions.map((repetition) => repetition.cooledMs));
   const p50 = percentile(gaps, 50);
-  const p99 = percentile(gaps, 99);
+  const p99 = median(repetitions.map((repetition) => repetition.p99));
   const max = Math.max(...gaps);
   const min = Math.min(...gaps);
 
@@ -315,9 +326,11 @@ async function main(): Promise<void> {
   console.log(
     `\nCooldown precision: ${COOLDOWN_KEYS} keys × ${COOLDOWN_RUNS_PER_KEY} runs with \`cooldownMs: ${COOLDOWN_MS}\` ` +
       `(plus the global cap and the per-key mutex) while ${TRIGGERS.toLocaleString('en-US')} load triggers run ` +
-      `through the same manager (load body: one \`setImmediate\` turn; load done after ${loadMs.toFixed(0)} ms, ` +
-      `cooled runs after ${cooledMs.toFixed(0)} ms). Gap = start of a run − end of the previous run of its key, ` +
-      `${gaps.length} gaps (${gapsUnderLoad} while the load ran): min ${min.toFixed(1)} ms, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms.\n`,
+      `through the same manager (load body: one \`setImmediate\` turn; median load done after ${loadMs.toFixed(0)} ms, ` +
+      `cooled runs after ${cooledMs.toFixed(0)} ms). Gap = start of a run − end of the previous run of its key. ` +
+      `${COOLDOWN_REPETITIONS} repetitions, ${gaps.length} gaps (${gapsUnderLoad} while the load ran): min ${min.toFixed(1)} ms, ` +
+      `p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms; p99 per repetition ` +
+      `${repetitions.map((repetition) => `${repetition.p99.toFixed(1)} ms`).join(', ')} (median ${p99.toFixed(1)} ms).\n`,
   );
   console.log('| goal | measured | result |');
   console.log('| --- | ---: | --- |');
@@ -331,7 +344,7 @@ async function main(): Promise<void> {
   );
   console.log(`| time(200,000) ≤ 2.3× time(100,000) | ${scaleRatio.toFixed(2)}× | ${mark(scaleRatio <= 2.3)} |`);
   console.log(
-    `| cooldown p99 gap < ${COOLDOWN_MS} + 15 ms (and no gap under ${COOLDOWN_MS} − 1 ms: the cooldown reads whole-ms \`Date.now()\`) | p99 ${p99.toFixed(1)} ms, min ${min.toFixed(1)} ms | ${mark(p99 < COOLDOWN_MS + 15 && min >= COOLDOWN_MS - 1)} |`,
+    `| cooldown p99 gap (median of the repetitions) < ${COOLDOWN_MS} + 15 ms (and no gap under ${COOLDOWN_MS} − 1 ms: the cooldown reads whole-ms \`Date.now()\`) | p99 ${p99.toFixed(1)} ms, min ${min.toFixed(1)} ms | ${mark(p99 < COOLDOWN_MS + 15 && min >= COOLDOWN_MS - 1)} |`,
   );
   console.log('');
 }

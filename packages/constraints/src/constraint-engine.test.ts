@@ -8,6 +8,7 @@ import {
   TaskTimeoutError,
 } from '@taskbuffer/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CronScheduler } from '@taskbuffer/scheduler';
 import { TaskConstraintGroup } from './constraint-group.js';
 import { ConstraintCallbackError } from './errors.js';
 
@@ -603,6 +604,40 @@ describe('TaskManager with TaskConstraintGroup', () => {
       expect(recorder.order).toEqual(['named', 'one-shot', 'scheduled']);
       expect(recorder.maxRunning).toBe(1);
       await manager.stop();
+    });
+  });
+
+  describe('addAndScheduleTask', () => {
+    it('holds cron runs of two tasks to one at a time and to the cooldown', async () => {
+      vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
+      const manager = new TaskManager({ scheduler: new CronScheduler({ timezone: 'UTC' }) });
+      const group = new TaskConstraintGroup<{ account: string }>({
+        name: 'per-account',
+        maxConcurrent: 1,
+        cooldownMs: 500,
+        constraintKeyForExecution: (task) => task.data.account,
+      });
+      manager.addConstraintGroup(group);
+      const recorder = new Recorder();
+      const make = (name: string) =>
+        new Task<undefined, [], { account: string }>({
+          name,
+          data: { account: 'acme' },
+          taskFunction: () => recorder.run(name, 1200),
+        });
+      manager.addAndScheduleTask(make('sync'), '* * * * * *');
+      manager.addAndScheduleTask(make('report'), '* * * * * *');
+      await manager.start();
+      await vi.advanceTimersByTimeAsync(10_000);
+      await manager.stop();
+      await vi.runAllTimersAsync();
+      expect(recorder.starts.length).toBeGreaterThanOrEqual(4);
+      expect(recorder.maxRunning).toBe(1);
+      const runs = recorder.starts.map((start, index) => ({ start: start.at, end: recorder.ends[index]!.at }));
+      for (let index = 1; index < runs.length; index++) {
+        expect(runs[index]!.start - runs[index - 1]!.end).toBeGreaterThanOrEqual(500);
+      }
+      expect(new Set(recorder.order)).toEqual(new Set(['sync', 'report']));
     });
   });
 

@@ -28,10 +28,17 @@ const noEntries: KeyState[] = [];
 
 // One executor for every queued trigger's promise, instead of a closure each.
 let capturedResolve: (value: unknown) => void = () => {};
-let capturedReject: (error: unknown) => void = () => {};
-function captureSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+function captureResolve(resolve: (value: unknown) => void): void {
   capturedResolve = resolve;
-  capturedReject = reject;
+}
+
+function ignore(): void {}
+
+/** Rejects a waiter's promise through its resolve function. */
+function rejectWaiter(waiter: Waiter, error: unknown): void {
+  const rejected = Promise.reject(error);
+  rejected.catch(ignore);
+  waiter.resolve(rejected);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -100,7 +107,7 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
         if (state.users > 0) state.users--;
         state.prune();
       }
-      waiter.reject(new TaskCancelledError(waiter.task.name, reason));
+      rejectWaiter(waiter, new TaskCancelledError(waiter.task.name, reason));
     }
   }
 
@@ -143,9 +150,8 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
       this.#acquire(waiter);
       return this.#checkers.length === 0 ? this.#execute(waiter) : this.#checkThenExecute(waiter);
     }
-    const promise = new Promise(captureSettlers);
+    const promise = new Promise(captureResolve);
     waiter.resolve = capturedResolve;
-    waiter.reject = capturedReject;
     this.#park(waiter, blocking);
     return promise;
   }
@@ -159,7 +165,8 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     }
     this.#acquire(waiter);
     const run = this.#checkers.length === 0 ? this.#execute(waiter) : this.#checkThenExecute(waiter);
-    run.then(waiter.resolve, waiter.reject);
+    // The trigger's promise adopts the run's outcome.
+    waiter.resolve(run);
   }
 
   /** The first key that keeps a waiter from starting now, if any. */
@@ -178,14 +185,12 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
   }
 
   #park(waiter: Waiter, state: KeyState): void {
+    const moved = waiter.parkedOn !== state;
     waiter.state = QUEUED;
     waiter.parkedOn = state;
     state.queue.push(waiter);
     state.queued++;
-    if (waiter.reportedOn !== state) {
-      waiter.reportedOn = state;
-      this.#host.emit(waiter.task, 'queued', state.queuedFields);
-    }
+    if (moved) this.#host.emit(waiter.task, 'queued', state.queuedFields);
     // Blocked by a cooldown or by an older waiter rather than by a full key:
     // let the key's drain decide (it arms the cooldown timer or starts the older one).
     if (state.running < state.group.maxConcurrent) scheduleDrain(state);

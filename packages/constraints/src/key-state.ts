@@ -40,13 +40,17 @@ export class Waiter implements Sequenced {
   /** Trigger order across every manager and group; lower is older. */
   readonly seq = nextSeq++;
   state = NEW;
-  /** The key it is queued on, while `state === QUEUED`. */
+  /**
+   * The key it is queued on while `state === QUEUED`; afterwards the key it was
+   * last queued on, so that only a move to another key is reported again.
+   */
   parkedOn: KeyState | undefined = undefined;
-  /** The key of its last `queued` event, so a move to another key is reported once. */
-  reportedOn: KeyState | undefined = undefined;
   epoch = 0;
+  /**
+   * Settles the trigger's promise. Only this one of the two settle functions is
+   * kept (a pending trigger is smaller so); it rejects by adopting a rejected promise.
+   */
   resolve: (value: unknown) => void = noop;
-  reject: (error: unknown) => void = noop;
 
   constructor(
     readonly owner: WaiterOwner,
@@ -276,7 +280,6 @@ function drainKey(state: KeyState): void {
     if (waiter === undefined) break;
     state.queue.shift();
     state.queued--;
-    waiter.parkedOn = undefined;
     waiter.owner.admit(waiter);
   }
   state.clearIfEmpty();

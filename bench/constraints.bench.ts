@@ -5,7 +5,10 @@
  * - 100,000 triggers of one task through `manager.triggerTaskConstrained(task, i)`
  *   with two groups: a global cap of 10 and a per-key mutex over 1,000 keys
  *   (`k${i % 1000}`). The task body awaits once. Peers run the same 100,000
- *   bodies under a cap of 10. Contenders alternate round by round; medians.
+ *   bodies under a cap of 10. Each contender runs in fresh child processes
+ *   (rotating order), set up once per process and timed over back-to-back
+ *   runs; medians. For comparison, all three also run in this process,
+ *   alternating, with a forced GC before each run.
  * - the same scenario with 200,000 triggers: the time must grow linearly.
  * - cooldown precision: 100 keys with `cooldownMs: 50` (a third group), each
  *   triggered several times, while the 100,000-trigger load runs through the

@@ -239,9 +239,11 @@ export class TaskManager {
     if (this.constraintGroups.some((existing) => existing.name === group.name)) {
       throw new TaskbufferError(`A constraint group named "${group.name}" is already registered with this TaskManager`);
     }
-    this.#engine ??= group.createConstraintEngine(this.#engineHost);
+    const engine = this.#engine ?? group.createConstraintEngine(this.#engineHost);
+    // The engine may refuse a group it cannot run; only then is the group registered.
+    engine.addGroup(group);
+    this.#engine = engine;
     this.constraintGroups.push(group);
-    this.#engine.addGroup(group);
   }
 
   /** Removes a constraint group by name (or reference); what waited on it is re-evaluated. */

@@ -10,7 +10,7 @@ import {
   systemClock,
 } from '@taskbuffer/core';
 import { CronPattern } from './cron-pattern.js';
-import { type HeapItem, ScheduleHeap } from './schedule-heap.js';
+import { type QueueItem, ScheduleQueue } from './schedule-queue.js';
 import { type TimeZone, getTimeZone, localTimeZoneName } from './time-zone.js';
 
 /** `setTimeout` cannot wait longer; longer waits are re-armed in steps. */
@@ -102,7 +102,9 @@ interface TaskState {
   lastRun: number | undefined;
 }
 
-interface Schedule extends HeapItem {
+interface Schedule extends QueueItem {
+  /** Registration order, for listing schedules with the same next run. */
+  readonly sequence: number;
   readonly taskName: string;
   readonly expression: string;
   readonly pattern: CronPattern;
@@ -144,7 +146,8 @@ function isClock(value: unknown): value is Clock {
 /**
  * Cron for a `TaskManager`: `new TaskManager({ scheduler: new CronScheduler() })`.
  *
- * All schedules share one heap ordered by next run and one unref'd timer,
+ * All schedules share one queue (a heap of next-run instants, with the
+ * schedules due at each instant in one bucket) and one unref'd timer,
  * re-armed from the wall clock after every wake-up. Expressions have 5 fields,
  * or 6 with leading seconds, and are read in a time zone with classic cron's
  * daylight-saving rules.
@@ -159,7 +162,7 @@ export class CronScheduler implements SchedulerPort {
   readonly #keepAlive: boolean;
   readonly #schedules = new Map<string, Schedule>();
   readonly #states = new Map<string, TaskState>();
-  readonly #heap = new ScheduleHeap<Schedule>();
+  readonly #queue = new ScheduleQueue<Schedule>();
   #host: SchedulerHost | undefined;
   #started = false;
   #sequence = 0;
@@ -212,7 +215,7 @@ export class CronScheduler implements SchedulerPort {
     const pattern = CronPattern.parse(expression);
 
     const previous = this.#schedules.get(taskName);
-    if (previous !== undefined) this.#heap.remove(previous);
+    if (previous !== undefined) this.#queue.remove(previous);
     let state = this.#states.get(taskName);
     if (state === undefined) {
       state = { running: 0, lastTick: -Infinity, lastRun: undefined };
@@ -229,12 +232,12 @@ export class CronScheduler implements SchedulerPort {
       state,
       nextRun: Number.NaN,
       sequence: this.#sequence++,
-      heapIndex: -1,
+      queueIndex: -1,
     };
     schedule.nextRun = this.#computeNextRun(schedule, this.#clock().now());
     this.#schedules.set(taskName, schedule);
     if (this.#started) {
-      if (Number.isFinite(schedule.nextRun)) this.#heap.push(schedule);
+      if (Number.isFinite(schedule.nextRun)) this.#queue.add(schedule);
       this.#arm();
     }
   }
@@ -245,7 +248,7 @@ export class CronScheduler implements SchedulerPort {
     if (schedule === undefined) return false;
     this.#schedules.delete(taskName);
     if (schedule.state.running === 0) this.#states.delete(taskName);
-    if (this.#heap.remove(schedule) && this.#started) this.#arm();
+    if (this.#queue.remove(schedule) && this.#started) this.#arm();
     return true;
   }
 
@@ -271,14 +274,14 @@ export class CronScheduler implements SchedulerPort {
       if (recomputeAll || !(schedule.nextRun > now)) schedule.nextRun = this.#computeNextRun(schedule, now);
       if (Number.isFinite(schedule.nextRun)) armed.push(schedule);
     }
-    this.#heap.rebuild(armed);
+    this.#queue.rebuild(armed);
     this.#arm();
   }
 
   /** Clears the timer; schedules stay registered and run again after `start()`. Runs in flight go on. */
   stop(): void {
     this.#started = false;
-    this.#heap.clear();
+    this.#queue.clear();
     this.#clearTimer();
   }
 
@@ -396,19 +399,19 @@ export class CronScheduler implements SchedulerPort {
   }
 
   #arm(): void {
-    const top = this.#heap.peek();
-    if (!this.#started || top === undefined) {
+    const target = this.#started ? this.#queue.nextTime() : undefined;
+    if (target === undefined) {
       this.#clearTimer();
       return;
     }
-    if (this.#timer !== undefined && this.#timerTarget === top.nextRun) return;
+    if (this.#timer !== undefined && this.#timerTarget === target) return;
     this.#clearTimer();
     const clock = this.#clock();
     const now = clock.now();
-    const delay = Math.min(Math.max(top.nextRun - now, 0), MAX_TIMER_DELAY);
+    const delay = Math.min(Math.max(target - now, 0), MAX_TIMER_DELAY);
     this.#armedAtWall = now;
     this.#armedAtMonotonic = this.#monotonicNow(clock);
-    this.#timerTarget = top.nextRun;
+    this.#timerTarget = target;
     this.#timer = clock.setTimeout(() => this.#onTimer(), delay, { unref: !this.#keepAlive });
   }
 
@@ -424,21 +427,17 @@ export class CronScheduler implements SchedulerPort {
     if (monotonic !== undefined && this.#armedAtMonotonic !== undefined) {
       jumped = now - (this.#armedAtWall + (monotonic - this.#armedAtMonotonic)) > JUMP_TOLERANCE;
     }
-    const due: Schedule[] = [];
-    for (let top = this.#heap.peek(); top !== undefined && top.nextRun <= now; top = this.#heap.peek()) {
-      this.#heap.pop();
-      due.push(top);
-    }
+    const due = this.#queue.takeDue(now);
     const memo: NextRunMemo = { pattern: undefined, zone: undefined, after: Number.NaN, next: undefined };
     for (const schedule of due) this.#fire(schedule, now, jumped, memo);
     for (const schedule of due) {
       if (
         this.#started &&
         this.#schedules.get(schedule.taskName) === schedule &&
-        schedule.heapIndex === -1 &&
+        schedule.queueIndex === -1 &&
         Number.isFinite(schedule.nextRun)
       ) {
-        this.#heap.push(schedule);
+        this.#queue.add(schedule);
       }
     }
     this.#arm();

@@ -152,6 +152,44 @@ describe('CronScheduler', () => {
       expect(clock.delays.slice(0, 3)).toEqual([1000, 1000, 1000]);
     });
 
+    it('with earlyWakeMs ends a long wait early and waits the rest with a short timer', async () => {
+      const clock = new ManualClock('2026-01-01T10:00:00Z');
+      const scheduler = new CronScheduler({ timezone: 'UTC', clock, earlyWakeMs: 20 });
+      const { host, runs } = createHost(clock);
+      scheduler.schedule('a', '* * * * * *');
+      scheduler.start(host);
+      await clock.advance(980);
+      expect(runs).toHaveLength(0);
+      await clock.advance(20);
+      expect(runs.map((run) => iso(run.scheduledTime))).toEqual(['2026-01-01T10:00:01.000Z']);
+      await clock.advance(1000);
+      expect(runs.map((run) => iso(run.scheduledTime))).toEqual([
+        '2026-01-01T10:00:01.000Z',
+        '2026-01-01T10:00:02.000Z',
+      ]);
+      expect(clock.delays.slice(0, 4)).toEqual([980, 20, 980, 20]);
+      expect(clock.pending).toHaveLength(1);
+    });
+
+    it('with earlyWakeMs still reports ticks missed in a jump during the long wait', async () => {
+      const clock = new ManualClock('2026-01-01T10:00:30Z');
+      const scheduler = new CronScheduler({ timezone: 'UTC', clock, earlyWakeMs: 20 });
+      const { host, runs, skipped } = createHost(clock);
+      scheduler.schedule('a', '* * * * *');
+      scheduler.start(host);
+      clock.jump(600_000);
+      await clock.advance(29_980);
+      expect(runs).toHaveLength(0);
+      expect(skipped.map((event) => iso(event.scheduledTime))[0]).toBe('2026-01-01T10:01:00.000Z');
+      expect(skipped).toHaveLength(10);
+    });
+
+    it('refuses a bad earlyWakeMs', () => {
+      expect(() => new CronScheduler({ earlyWakeMs: -1 })).toThrow(
+        'Expected `earlyWakeMs` to be a non-negative finite number of milliseconds, got `-1` (number)',
+      );
+    });
+
     it('clamps waits beyond the setTimeout limit and re-arms until the tick', async () => {
       const clock = new ManualClock('2026-03-01T00:00:00Z');
       const scheduler = new CronScheduler({ timezone: 'UTC', clock });

@@ -20,6 +20,8 @@ const MAX_TIMER_DELAY = 2 ** 31 - 1;
  * jump (suspend, clock set forward); smaller steps, like NTP's, count as lateness.
  */
 const JUMP_TOLERANCE = 5000;
+/** How long before a due tick a long wait ends by default, to wait the rest with a short timer (ms). */
+const DEFAULT_EARLY_WAKE = 20;
 /** Due ticks looked at one by one for one schedule at one wake-up; beyond it the latest is found directly. */
 const MAX_DUE_TICKS = 1000;
 /** Skipped ticks reported one by one for one schedule at one wake-up; the rest are summed up in one event. */
@@ -67,6 +69,13 @@ export interface CronSchedulerOptions {
    * @default false
    */
   keepAlive?: boolean;
+  /**
+   * End a long wait for a tick this many ms early and wait the rest with a
+   * short timer: on hosts that park idle CPUs a sleep of a second or more can
+   * end several ms late, a short one ends on time. 0 turns it off.
+   * @default 20 with the system clock, 0 with a `clock` of your own
+   */
+  earlyWakeMs?: number;
   /**
    * Where time comes from, for tests.
    * @default the clock of the TaskManager that starts the scheduler
@@ -170,6 +179,8 @@ export class CronScheduler implements SchedulerPort {
   #timerTarget = Number.NaN;
   #armedAtWall = 0;
   #armedAtMonotonic: number | undefined;
+  #early = false;
+  readonly #earlyWakeMs: number;
   /** The clock the stored next runs were computed with. */
   #computedWith: Clock | undefined;
 
@@ -187,6 +198,11 @@ export class CronScheduler implements SchedulerPort {
       invalidOption('keepAlive', 'a boolean', options.keepAlive);
     }
     this.#keepAlive = options.keepAlive ?? false;
+    const earlyWakeMs = options.earlyWakeMs;
+    if (earlyWakeMs !== undefined && (typeof earlyWakeMs !== 'number' || !(earlyWakeMs >= 0) || !Number.isFinite(earlyWakeMs))) {
+      invalidOption('earlyWakeMs', 'a non-negative finite number of milliseconds', earlyWakeMs);
+    }
+    this.#earlyWakeMs = earlyWakeMs ?? (options.clock === undefined ? DEFAULT_EARLY_WAKE : 0);
   }
 
   /** True between `start()` and `stop()`. */
@@ -408,7 +424,11 @@ export class CronScheduler implements SchedulerPort {
     this.#clearTimer();
     const clock = this.#clock();
     const now = clock.now();
-    const delay = Math.min(Math.max(target - now, 0), MAX_TIMER_DELAY);
+    let delay = Math.min(Math.max(target - now, 0), MAX_TIMER_DELAY);
+    // A long sleep may end several ms late on a host that parks idle CPUs; wake a little
+    // early and wait the last stretch with a short timer, which ends on time.
+    this.#early = this.#earlyWakeMs > 0 && delay > 2 * this.#earlyWakeMs;
+    if (this.#early) delay -= this.#earlyWakeMs;
     this.#armedAtWall = now;
     this.#armedAtMonotonic = this.#monotonicNow(clock);
     this.#timerTarget = target;
@@ -416,11 +436,22 @@ export class CronScheduler implements SchedulerPort {
   }
 
   #onTimer(): void {
+    const target = this.#timerTarget;
     this.#timer = undefined;
     this.#timerTarget = Number.NaN;
     if (!this.#started) return;
     const clock = this.#clock();
     const now = clock.now();
+    if (this.#early && now < target) {
+      this.#early = false;
+      const armedAtWall = this.#armedAtWall;
+      const armedAtMonotonic = this.#armedAtMonotonic;
+      this.#arm();
+      // Clock-jump detection measures from the original arming.
+      this.#armedAtWall = armedAtWall;
+      this.#armedAtMonotonic = armedAtMonotonic;
+      return;
+    }
     // The wall clock ran ahead of process time: the process was suspended or the clock was set forward.
     let jumped = false;
     const monotonic = this.#monotonicNow(clock);

@@ -332,34 +332,42 @@ export class TaskManager {
     return this.scheduler;
   }
 
-  async #runScheduled(taskName: string, tick: ScheduledTick): Promise<void> {
+  #runScheduled(taskName: string, tick: ScheduledTick): Promise<void> {
     const task = this.taskMap.get(taskName);
-    if (task === undefined) return;
+    if (task === undefined) return Promise.resolve();
     const coordinator = this.distributedCoordinator;
-    let request: IDistributedTaskRequest | undefined;
-    if (coordinator !== undefined) {
-      request = {
-        submitterId: this.instanceId,
-        requestResponseId: `${this.instanceId}:${taskName}:${tick.scheduledTime}`,
-        taskName,
-        taskVersion: task.version ?? '0',
-        taskExecutionTime: tick.scheduledTime,
-        taskExecutionTimeout: task.timeout ?? 0,
-        taskExecutionParallel: 1,
-        status: 'requesting',
-      };
-      let reason: string | undefined;
-      try {
-        const result = await coordinator.fireDistributedTaskRequest(request);
-        if (!result.shouldTrigger) reason = `distributed coordinator: ${result.reason || 'not elected'}`;
-      } catch (error) {
-        reason = `distributed coordinator failed: ${toError(error).message}`;
-      }
-      if (reason !== undefined) {
-        request.status = 'gotRejected';
-        this.#schedulerHost.reportSkippedTick(taskName, tick, reason);
-        return;
-      }
+    if (coordinator !== undefined) return this.#runCoordinated(task, coordinator, tick);
+    // Many tasks can be due at one instant: no async frame on this path. A failure is on
+    // the task's events and `lastError`; a tick never rejects into the scheduler.
+    try {
+      return this.triggerTaskConstrained(task).then(ignore, ignore);
+    } catch {
+      return Promise.resolve();
+    }
+  }
+
+  async #runCoordinated(task: AnyTask, coordinator: AbstractDistributedCoordinator, tick: ScheduledTick): Promise<void> {
+    const taskName = task.name;
+    const request: IDistributedTaskRequest = {
+      submitterId: this.instanceId,
+      requestResponseId: `${this.instanceId}:${taskName}:${tick.scheduledTime}`,
+      taskName,
+      taskVersion: task.version ?? '0',
+      taskExecutionTime: tick.scheduledTime,
+      taskExecutionTimeout: task.timeout ?? 0,
+      taskExecutionParallel: 1,
+      status: 'requesting',
+    };
+    let reason: string | undefined;
+    try {
+      const result = await coordinator.fireDistributedTaskRequest(request);
+      if (!result.shouldTrigger) reason = `distributed coordinator: ${result.reason || 'not elected'}`;
+    } catch (error) {
+      reason = `distributed coordinator failed: ${toError(error).message}`;
+    }
+    if (reason !== undefined) {
+      this.#schedulerHost.reportSkippedTick(taskName, tick, reason);
+      return;
     }
     let failed = false;
     try {
@@ -368,12 +376,12 @@ export class TaskManager {
       // The failure is on the task's events and `lastError`; a tick never rejects into the scheduler.
       failed = true;
     }
-    if (coordinator !== undefined && request !== undefined) {
-      try {
-        await coordinator.updateDistributedTaskRequest({ ...request, status: failed ? 'failed' : 'succeeded' });
-      } catch {
-        // Recording the outcome is best effort; the run itself has happened.
-      }
+    try {
+      await coordinator.updateDistributedTaskRequest({ ...request, status: failed ? 'failed' : 'succeeded' });
+    } catch {
+      // Recording the outcome is best effort; the run itself has happened.
     }
   }
 }
+
+function ignore(): void {}

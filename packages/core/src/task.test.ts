@@ -535,6 +535,108 @@ describe('Task', () => {
     });
   });
 
+  describe('timeout and signal over the whole run', () => {
+    it('times out a run whose taskSetup hangs, and never calls the function', async () => {
+      vi.useFakeTimers();
+      const taskFunction = vi.fn(async () => 'ran');
+      const task = new Task({ name: 'setup-hangs', timeout: 20, taskSetup: () => new Promise<void>(() => {}), taskFunction });
+      const run = task.trigger();
+      const assertion = expect(run).rejects.toBeInstanceOf(TaskTimeoutError);
+      await vi.advanceTimersByTimeAsync(20);
+      await assertion;
+      expect(taskFunction).not.toHaveBeenCalled();
+      expect(task.getMetadata().status).toBe('failed');
+    });
+
+    it('times out a run whose preTask hangs, and aborts the preTask', async () => {
+      vi.useFakeTimers();
+      let preSignal: AbortSignal | undefined;
+      const taskFunction = vi.fn(async () => 'ran');
+      const task = new Task({
+        name: 'pre-hangs',
+        timeout: 20,
+        preTask: new Task({
+          taskFunction: (_input, _setup, context) => {
+            preSignal = context.signal;
+            return new Promise(() => {});
+          },
+        }),
+        taskFunction,
+      });
+      const run = task.trigger();
+      const assertion = expect(run).rejects.toBeInstanceOf(TaskTimeoutError);
+      await vi.advanceTimersByTimeAsync(20);
+      await assertion;
+      expect(preSignal?.aborted).toBe(true);
+      expect(taskFunction).not.toHaveBeenCalled();
+    });
+
+    it('does not run the function when the caller aborts during taskSetup', async () => {
+      let finishSetup!: () => void;
+      const taskFunction = vi.fn(async () => 'ran');
+      const task = new Task({ taskSetup: () => new Promise<void>((resolve) => (finishSetup = resolve)), taskFunction });
+      const controller = new AbortController();
+      const onFinished = vi.fn();
+      const run = task.trigger(undefined, { signal: controller.signal, onFinished });
+      controller.abort();
+      await expect(run).rejects.toBeInstanceOf(TaskAbortedError);
+      expect(onFinished).not.toHaveBeenCalled();
+      finishSetup();
+      await vi.waitFor(() => expect(onFinished).toHaveBeenCalledTimes(1));
+      expect(taskFunction).not.toHaveBeenCalled();
+      expect(task.running).toBe(false);
+    });
+
+    it('never runs attempts side by side: a timeout ends the run, retries included', async () => {
+      vi.useFakeTimers();
+      let running = 0;
+      let peak = 0;
+      let calls = 0;
+      const task = new Task({
+        timeout: 20,
+        retry: { retries: 3 },
+        taskFunction: async () => {
+          calls++;
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          running--;
+        },
+      });
+      const onFinished = vi.fn();
+      const run = task.trigger(undefined, { onFinished });
+      const assertion = expect(run).rejects.toBeInstanceOf(TaskTimeoutError);
+      await vi.advanceTimersByTimeAsync(20);
+      await assertion;
+      expect(onFinished).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(500);
+      expect(calls).toBe(1);
+      expect(peak).toBe(1);
+      expect(onFinished).toHaveBeenCalledTimes(1);
+    });
+
+    it('stops waiting out a retry backoff when the caller aborts', async () => {
+      vi.useFakeTimers();
+      let calls = 0;
+      const task = new Task({
+        retry: { retries: 5, backoffMs: 1_000 },
+        taskFunction: async () => {
+          calls++;
+          throw new Error('flaky');
+        },
+      });
+      const controller = new AbortController();
+      const run = task.trigger(undefined, { signal: controller.signal });
+      const assertion = expect(run).rejects.toBeInstanceOf(TaskAbortedError);
+      await vi.advanceTimersByTimeAsync(10);
+      controller.abort();
+      await assertion;
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(calls).toBe(1);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+  });
+
   describe('retry', () => {
     it('retries with exponential backoff and shows every attempt in events', async () => {
       vi.useFakeTimers();

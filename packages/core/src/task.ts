@@ -76,31 +76,47 @@ export interface ITaskOptions<
 
 type ScheduleInfoSource = () => { expression: string; nextRun?: Date } | undefined;
 
-class RunContext implements ITaskRunContext {
-  readonly attempt: number;
+/**
+ * An abort controller made only when someone reads its signal: most task
+ * functions never do.
+ */
+class LazyAbort {
   #controller: AbortController | undefined;
-  #aborted = false;
-  #reason: unknown;
+  aborted = false;
+  reason: unknown;
 
-  constructor(attempt: number) {
-    this.attempt = attempt;
-  }
-
-  // Most task functions never read the signal; create the controller only for those that do.
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
+      if (this.aborted) this.#controller.abort(this.reason);
     }
     return this.#controller.signal;
   }
 
   abort(reason: unknown): void {
-    if (this.#controller !== undefined) this.#controller.abort(reason);
-    else {
-      this.#aborted = true;
-      this.#reason = reason;
-    }
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  throwIfAborted(): void {
+    if (this.aborted) throw this.reason;
+  }
+}
+
+class RunContext implements ITaskRunContext {
+  readonly attempt: number;
+  readonly #abort: LazyAbort | undefined;
+
+  constructor(attempt: number, abort?: LazyAbort) {
+    this.attempt = attempt;
+    this.#abort = abort;
+  }
+
+  get signal(): AbortSignal {
+    // Without a timeout or a caller's signal nothing ever aborts the run.
+    return (this.#abort ?? new LazyAbort()).signal;
   }
 }
 
@@ -570,25 +586,13 @@ export class Task<
    * function's frame and await closures. Keep the two in step.
    */
   #executePlain(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
-    this.#active++;
-    this.#status = 'running';
-    const startTime = this.#clock.now();
-    this.#lastRunTime = startTime;
-    if (this.#steps !== undefined) {
-      for (const step of this.#steps) step.reset();
-      this.#currentStep = undefined;
-    }
-    if (this.#isObserved()) this.#emitEvent('started', undefined, startTime);
+    const startTime = this.#beginRun();
     let result: TResult | PromiseLike<TResult>;
     try {
       result = this.taskFunction(input, this.#setupValue, new RunContext(0));
     } catch (caught) {
-      // Like the async path, a synchronous throw is recorded before trigger() returns.
-      try {
-        return Promise.resolve(this.#plainFailed(caught, startTime, options));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      // Recorded a turn later, like a throw inside the general path's async body.
+      result = Promise.reject(caught);
     }
     if (options !== undefined) {
       return Promise.resolve(result).then(
@@ -602,6 +606,20 @@ export class Task<
       this.#plainRejected = (error) => this.#plainFailed(error, startTime, undefined);
     }
     return Promise.resolve(result).then(this.#plainFulfilled, this.#plainRejected) as Promise<TResult>;
+  }
+
+  /** Marks a run as started; returns its start time. */
+  #beginRun(): number {
+    this.#active++;
+    this.#status = 'running';
+    const startTime = this.#clock.now();
+    this.#lastRunTime = startTime;
+    if (this.#steps !== undefined) {
+      for (const step of this.#steps) step.reset();
+      this.#currentStep = undefined;
+    }
+    if (this.#isObserved()) this.#emitEvent('started', undefined, startTime);
+    return startTime;
   }
 
   #plainSucceeded(value: TResult, startTime: number, options: ITriggerOptions | undefined): TResult {
@@ -643,60 +661,103 @@ export class Task<
 
   /**
    * The general path of a run. Runs that need none of setup, pre/after tasks,
-   * timeout, retry or an abort signal take `#executePlain` (see `#run`); a
-   * change to what a run does belongs in both.
+   * timeout, retry or an abort signal take `#executePlain` (see `#run`); both
+   * end a run through `#plainSucceeded` / `#plainFailed`.
+   *
+   * `timeout` and the caller's `signal` cover the whole run: setup, preTask,
+   * every attempt with its backoff, and afterTask. When either fires, the
+   * trigger settles at once and the run's signal aborts; the run still counts
+   * as running (and `onFinished` waits) until the work under way has returned.
    */
-  async #execute(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
+  #execute(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
     const signal = options?.signal;
     if (signal?.aborted) {
       if (options?.onFinished !== undefined) queueMicrotask(options.onFinished);
-      throw new TaskAbortedError(this.name, signal.reason);
+      return Promise.reject(new TaskAbortedError(this.name, signal.reason));
     }
-    this.#active++;
-    this.#status = 'running';
-    const startTime = this.#clock.now();
-    this.#lastRunTime = startTime;
-    if (this.#steps !== undefined) {
-      for (const step of this.#steps) step.reset();
-      this.#currentStep = undefined;
+    const startTime = this.#beginRun();
+    if (this.timeout === undefined && signal === undefined) {
+      return this.#body(input, undefined).then(
+        (value) => this.#plainSucceeded(value, startTime, options),
+        (error) => this.#plainFailed(error, startTime, options),
+      );
     }
-    if (this.#isObserved()) this.#emitEvent('started', undefined, startTime);
-    // Task functions that were given up on (timeout, abort) and have not returned yet.
-    let pending: Promise<unknown>[] | undefined;
-    try {
-      if (this.#setupState !== SETUP_DONE) await this.#runSetup();
-      if (this.preTask !== undefined) await resolveTask(this.preTask).trigger(input);
-      let result: TResult;
-      for (let attempt = 0; ; attempt++) {
-        const context = new RunContext(attempt);
-        try {
-          if (this.timeout === undefined && signal === undefined) {
-            result = await this.taskFunction(input, this.#setupValue, context);
-          } else {
-            pending ??= [];
-            result = await this.#invokeGuarded(input, context, signal, pending);
-          }
-          break;
-        } catch (error) {
-          const retry = this.retry;
-          if (retry === undefined || attempt >= retry.retries || signal?.aborted) throw error;
-          if (this.#isObserved()) {
-            this.#emitEvent('retry', { attempt: attempt + 1, error: toError(error).message });
-          }
-          await this.#sleep(retry.backoffMs * retry.factor ** attempt, signal);
-        }
+    const guard = new LazyAbort();
+    return new Promise<TResult>((resolve, reject) => {
+      let settled = false;
+      let timer: unknown;
+      const cleanup = () => {
+        if (timer !== undefined) this.#clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const giveUp = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        guard.abort(error);
+        this.#recordFailure(error, startTime);
+        if (this.catchErrors) resolve(undefined as TResult);
+        else reject(error);
+      };
+      const onAbort = () => giveUp(new TaskAbortedError(this.name, signal?.reason));
+      if (this.timeout !== undefined) {
+        const timeout = this.timeout;
+        timer = this.#clock.setTimeout(() => giveUp(new TaskTimeoutError(this.name, timeout)), timeout);
       }
-      if (this.afterTask !== undefined) await resolveTask(this.afterTask).trigger(result);
-      this.#recordSuccess(startTime);
-      return result;
-    } catch (caught) {
-      this.#recordFailure(caught, startTime);
-      if (this.catchErrors) return undefined as TResult;
-      throw caught;
-    } finally {
-      if (pending === undefined || pending.length === 0) this.#finish(options);
-      else void Promise.allSettled(pending).then(() => this.#finish(options));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#body(input, guard).then(
+        (value) => {
+          if (settled) return this.#finish(options);
+          settled = true;
+          cleanup();
+          resolve(this.#plainSucceeded(value, startTime, options));
+        },
+        (error) => {
+          if (settled) return this.#finish(options);
+          settled = true;
+          cleanup();
+          try {
+            resolve(this.#plainFailed(error, startTime, options));
+          } catch (rethrown) {
+            reject(rethrown);
+          }
+        },
+      );
+    });
+  }
+
+  /** Setup, preTask, the attempts with their backoff, afterTask; stops early once `guard` aborts. */
+  async #body(input: unknown, guard: LazyAbort | undefined): Promise<TResult> {
+    const hookOptions = guard === undefined ? undefined : { signal: guard.signal };
+    if (this.#setupState !== SETUP_DONE) {
+      await this.#runSetup();
+      guard?.throwIfAborted();
     }
+    if (this.preTask !== undefined) {
+      await resolveTask(this.preTask).trigger(input, hookOptions);
+      guard?.throwIfAborted();
+    }
+    let result: TResult;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        result = await this.taskFunction(input, this.#setupValue, new RunContext(attempt, guard));
+        break;
+      } catch (error) {
+        guard?.throwIfAborted();
+        const retry = this.retry;
+        if (retry === undefined || attempt >= retry.retries) throw error;
+        if (this.#isObserved()) {
+          this.#emitEvent('retry', { attempt: attempt + 1, error: toError(error).message });
+        }
+        await this.#sleep(retry.backoffMs * retry.factor ** attempt, guard);
+      }
+    }
+    guard?.throwIfAborted();
+    if (this.afterTask !== undefined) {
+      await resolveTask(this.afterTask).trigger(result, hookOptions);
+      guard?.throwIfAborted();
+    }
+    return result;
   }
 
   /** Counts the run and its duration; returns the end time. */
@@ -713,68 +774,23 @@ export class Task<
     options?.onFinished?.();
   }
 
-  #invokeGuarded(
-    input: unknown,
-    context: RunContext,
-    signal: AbortSignal | undefined,
-    pending: Promise<unknown>[],
-  ): Promise<TResult> {
-    // A synchronous throw propagates as it would from an unguarded call.
-    const running: Promise<TResult> = Promise.resolve(this.taskFunction(input, this.#setupValue, context));
-    return new Promise<TResult>((resolve, reject) => {
-      let settled = false;
-      let timer: unknown;
-      const cleanup = () => {
-        if (timer !== undefined) this.#clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      let returned = false;
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        context.abort(error);
-        // The run is given up on but its function has not returned: the run ends when it does.
-        if (!returned) pending.push(running);
-        reject(error);
-      };
-      const onAbort = () => fail(new TaskAbortedError(this.name, signal?.reason));
-      if (this.timeout !== undefined) {
-        const timeout = this.timeout;
-        timer = this.#clock.setTimeout(() => fail(new TaskTimeoutError(this.name, timeout)), timeout);
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      running.then(
-        (value) => {
-          returned = true;
-          if (settled) return;
-          settled = true;
-          cleanup();
-          resolve(value);
-        },
-        (error) => {
-          returned = true;
-          if (settled) return;
-          settled = true;
-          cleanup();
-          reject(error);
-        },
-      );
-    });
-  }
-
-  #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    if (ms <= 0 && signal === undefined) return Promise.resolve();
+  /** Waits out a retry backoff; ends early (rejecting) when the run is given up on. */
+  #sleep(ms: number, guard: LazyAbort | undefined): Promise<void> {
+    if (guard === undefined) {
+      return ms <= 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#clock.setTimeout(resolve, ms));
+    }
+    const signal = guard.signal;
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         this.#clock.clearTimeout(timer);
-        reject(new TaskAbortedError(this.name, signal?.reason));
+        reject(guard.reason);
       };
       const timer = this.#clock.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
         resolve();
       }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -813,6 +813,82 @@ describe('Task', () => {
       await expect(replacing).rejects.toThrow('bad input');
     });
 
+    it('keeps a place taken until a timed-out function really returns', async () => {
+      vi.useFakeTimers();
+      let running = 0;
+      let peak = 0;
+      const task = new Task({
+        buffered: true,
+        bufferMax: 1,
+        timeout: 20,
+        catchErrors: true,
+        taskFunction: async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          running--;
+        },
+      });
+      const runs = [task.trigger(1), task.trigger(2)];
+      await vi.advanceTimersByTimeAsync(1_000);
+      await Promise.all(runs);
+      expect(peak).toBe(1);
+      expect(task.runCount).toBe(2);
+    });
+
+    it('lets an aborted waiting caller go without touching the others, once', async () => {
+      const gate = deferred();
+      const seen: string[] = [];
+      const task = new Task({
+        buffered: true,
+        bufferMax: 1,
+        taskFunction: async (input: string) => {
+          seen.push(input);
+          await gate.promise;
+          return input;
+        },
+      });
+      const controller = new AbortController();
+      const onFinished = vi.fn();
+      const first = task.trigger('a');
+      const waiting = task.trigger('b');
+      const replacing = task.trigger('c', { signal: controller.signal, onFinished });
+      controller.abort();
+      await expect(replacing).rejects.toBeInstanceOf(TaskAbortedError);
+      gate.resolve();
+      await expect(first).resolves.toBe('a');
+      // The aborted caller took its input with it: the waiting call runs with its own.
+      await expect(waiting).resolves.toBe('b');
+      expect(seen).toEqual(['a', 'b']);
+      expect(onFinished).toHaveBeenCalledTimes(1);
+    });
+
+    it('removes the abort listener of a waiting caller once its call runs', async () => {
+      const gate = deferred();
+      const task = new Task({ buffered: true, bufferMax: 1, taskFunction: async (input: string) => (await gate.promise, input) });
+      const controller = new AbortController();
+      const onFinished = vi.fn();
+      const first = task.trigger('a');
+      const second = task.trigger('b', { signal: controller.signal, onFinished });
+      gate.resolve();
+      await expect(first).resolves.toBe('a');
+      await expect(second).resolves.toBe('b');
+      controller.abort();
+      await tick();
+      expect(onFinished).toHaveBeenCalledTimes(1);
+    });
+
+    it('rejects an already aborted trigger without replacing a waiting call', async () => {
+      const gate = deferred();
+      const task = new Task({ buffered: true, bufferMax: 1, taskFunction: async (input: string) => (await gate.promise, input) });
+      const first = task.trigger('a');
+      const waiting = task.trigger('b');
+      await expect(task.trigger('c', { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(TaskAbortedError);
+      gate.resolve();
+      await expect(first).resolves.toBe('a');
+      await expect(waiting).resolves.toBe('b');
+    });
+
     it('defaults bufferMax to 1 and reports buffering in metadata', () => {
       const task = new Task({ buffered: true, taskFunction: async () => {} });
       expect(task.bufferMax).toBe(1);
@@ -833,7 +909,7 @@ describe('Task', () => {
       const first = task.trigger('a');
       const waiting = task.trigger('b', { signal: controller.signal });
       controller.abort();
-      await expect(waiting).rejects.toBeDefined();
+      await expect(waiting).rejects.toBeInstanceOf(TaskAbortedError);
       const later = task.trigger('c');
       gate.resolve();
       await expect(first).resolves.toBe('a');

@@ -120,24 +120,38 @@ class RunContext implements ITaskRunContext {
   }
 }
 
-interface BufferedCall {
+interface BufferedCaller {
   input: unknown;
-  callers: Array<{ deferred: Deferred<any>; options: ITriggerOptions | undefined }>;
+  deferred: Deferred<any>;
+  options: ITriggerOptions | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+interface BufferedCall {
+  /** Newest last; the call runs with the input of its newest caller. */
+  callers: BufferedCaller[];
 }
 
 /**
  * Runs at most `max` calls at once; up to `max` more wait. When the waiting
  * line is full, a new call takes the place of the newest waiting one, whose
- * callers then get the result of the run that replaced it.
+ * callers then get the result of the run that replaced it. A place frees up
+ * when a run's function has really returned, not when its trigger settled.
  */
 class TaskBuffer {
   readonly max: number;
+  readonly #taskName: () => string;
   #running = 0;
   readonly #waiting: BufferedCall[] = [];
   readonly #run: (input: unknown, options: ITriggerOptions | undefined) => Promise<any>;
 
-  constructor(max: number, run: (input: unknown, options: ITriggerOptions | undefined) => Promise<any>) {
+  constructor(
+    max: number,
+    taskName: () => string,
+    run: (input: unknown, options: ITriggerOptions | undefined) => Promise<any>,
+  ) {
     this.max = max;
+    this.#taskName = taskName;
     this.#run = run;
   }
 
@@ -146,33 +160,39 @@ class TaskBuffer {
   }
 
   push(input: unknown, options: ITriggerOptions | undefined): Promise<any> {
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      if (options?.onFinished !== undefined) queueMicrotask(options.onFinished);
+      return Promise.reject(new TaskAbortedError(this.#taskName(), signal.reason));
+    }
     if (this.#running < this.max) {
       this.#running++;
-      const promise = this.#run(input, options);
-      promise.then(this.#next, this.#next);
-      return promise;
+      const onFinished = options?.onFinished;
+      return this.#run(input, {
+        signal,
+        onFinished: () => {
+          onFinished?.();
+          this.#next();
+        },
+      });
     }
-    const deferred = createDeferred<any>();
-    const caller = { deferred, options };
+    const caller: BufferedCaller = { input, deferred: createDeferred<any>(), options, onAbort: undefined };
     let call: BufferedCall;
     if (this.#waiting.length < this.max) {
-      call = { input, callers: [caller] };
+      call = { callers: [caller] };
       this.#waiting.push(call);
     } else {
       call = this.#waiting[this.#waiting.length - 1]!;
-      call.input = input;
       call.callers.push(caller);
     }
-    const signal = options?.signal;
     if (signal !== undefined) {
-      const onAbort = () => this.#dropCaller(call, caller, signal.reason);
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      caller.onAbort = () => this.#dropCaller(call, caller, signal.reason);
+      signal.addEventListener('abort', caller.onAbort, { once: true });
     }
-    return deferred.promise;
+    return caller.deferred.promise;
   }
 
-  #dropCaller(call: BufferedCall, caller: BufferedCall['callers'][number], reason: unknown): void {
+  #dropCaller(call: BufferedCall, caller: BufferedCaller, reason: unknown): void {
     const index = call.callers.indexOf(caller);
     if (index === -1) return;
     call.callers.splice(index, 1);
@@ -181,20 +201,25 @@ class TaskBuffer {
       if (position !== -1) this.#waiting.splice(position, 1);
     }
     caller.options?.onFinished?.();
-    caller.deferred.reject(reason instanceof Error ? reason : new TaskAbortedError('buffered call', reason));
+    caller.deferred.reject(new TaskAbortedError(this.#taskName(), reason));
   }
 
-  readonly #next = (): void => {
+  #next(): void {
     this.#running--;
     const call = this.#waiting.shift();
     if (call === undefined) return;
     this.#running++;
     const callers = call.callers;
-    // The run itself must not be aborted by one caller among several.
-    const onFinished = () => {
-      for (const caller of callers) caller.options?.onFinished?.();
-    };
-    const promise = this.#run(call.input, { onFinished });
+    for (const caller of callers) {
+      if (caller.onAbort !== undefined) caller.options?.signal?.removeEventListener('abort', caller.onAbort);
+    }
+    // The run is shared: one caller's signal does not abort it.
+    const promise = this.#run(callers[callers.length - 1]!.input, {
+      onFinished: () => {
+        for (const caller of callers) caller.options?.onFinished?.();
+        this.#next();
+      },
+    });
     promise.then(
       (value) => {
         for (const caller of callers) caller.deferred.resolve(value);
@@ -203,8 +228,7 @@ class TaskBuffer {
         for (const caller of callers) caller.deferred.reject(error);
       },
     );
-    promise.then(this.#next, this.#next);
-  };
+  }
 }
 
 const SETUP_DONE = 2;
@@ -341,7 +365,7 @@ export class Task<
     this.bufferMax = this.buffered ? (options.bufferMax ?? 1) : options.bufferMax;
     this.#plain = this.timeout === undefined && this.retry === undefined;
     this.#buffer = this.buffered
-      ? new TaskBuffer(this.bufferMax!, (input, triggerOptions) => this.#run(input, triggerOptions))
+      ? new TaskBuffer(this.bufferMax!, () => this.name, (input, triggerOptions) => this.#run(input, triggerOptions))
       : undefined;
 
     if (options.steps !== undefined) {

@@ -1,3 +1,5 @@
+import { TaskAbortedError } from './errors.js';
+
 /** Core-internal hooks between `Task` and `TaskManager`; not exported from the package. */
 export const kAttachSink = Symbol('taskbuffer.attachSink');
 export const kDetachSink = Symbol('taskbuffer.detachSink');
@@ -19,6 +21,28 @@ export function createDeferred<T>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/**
+ * Settles like `promise`, or rejects with `TaskAbortedError` as soon as
+ * `signal` aborts; the work behind `promise` goes on for its other callers.
+ */
+export function abandonOnAbort<T>(promise: Promise<T>, signal: AbortSignal, taskName: string): Promise<T> {
+  if (signal.aborted) return Promise.reject(new TaskAbortedError(taskName, signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new TaskAbortedError(taskName, signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 export function toError(value: unknown): Error {

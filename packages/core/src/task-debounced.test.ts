@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TaskAbortedError } from './errors.js';
 import { TaskDebounced } from './task-debounced.js';
 
 beforeEach(() => {
@@ -64,6 +65,41 @@ describe('TaskDebounced', () => {
       const assertions = calls.map((call) => expect(call).rejects.toThrow('search failed'));
       await vi.advanceTimersByTimeAsync(10);
       await Promise.all(assertions);
+    });
+  });
+
+  describe('trigger with a signal', () => {
+    it('drops an aborted caller and runs with the newest remaining input', async () => {
+      const taskFunction = vi.fn(async (query: string) => `results for ${query}`);
+      const task = new TaskDebounced({ name: 'Search', debounceTimeInMillis: 100, taskFunction });
+      const controller = new AbortController();
+      const onFinished = vi.fn();
+      const kept = task.trigger('hel');
+      const aborted = task.trigger('hello', { signal: controller.signal, onFinished });
+      controller.abort();
+      await expect(aborted).rejects.toBeInstanceOf(TaskAbortedError);
+      expect(onFinished).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(100);
+      await expect(kept).resolves.toBe('results for hel');
+      expect(taskFunction).toHaveBeenCalledTimes(1);
+    });
+
+    it('cancels the run when every caller of the period aborted', async () => {
+      const taskFunction = vi.fn(async () => 'ran');
+      const task = new TaskDebounced({ debounceTimeInMillis: 100, taskFunction });
+      const controller = new AbortController();
+      const run = task.trigger('x', { signal: controller.signal });
+      controller.abort();
+      await expect(run).rejects.toBeInstanceOf(TaskAbortedError);
+      expect(vi.getTimerCount()).toBe(0);
+      await vi.advanceTimersByTimeAsync(500);
+      expect(taskFunction).not.toHaveBeenCalled();
+    });
+
+    it('rejects an already aborted trigger at once', async () => {
+      const task = new TaskDebounced({ debounceTimeInMillis: 100, taskFunction: async () => 'ran' });
+      await expect(task.trigger('x', { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(TaskAbortedError);
+      expect(task.pending).toBe(false);
     });
   });
 

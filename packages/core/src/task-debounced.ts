@@ -1,8 +1,15 @@
 import { type Clock, systemClock } from './clock.js';
-import { invalidOption } from './errors.js';
+import { TaskAbortedError, invalidOption } from './errors.js';
 import { type Deferred, createDeferred } from './internal.js';
 import { Task, type ITaskOptions } from './task.js';
 import type { ITaskStepDefinition, ITriggerOptions } from './types.js';
+
+interface DebouncedCaller<TResult> {
+  deferred: Deferred<TResult>;
+  options: ITriggerOptions | undefined;
+  input: unknown;
+  onAbort: (() => void) | undefined;
+}
 
 /** Options of `new TaskDebounced()`. */
 export interface ITaskDebouncedOptions<
@@ -30,7 +37,7 @@ export class TaskDebounced<
   readonly #debounceClock: Clock;
   #timer: unknown;
   #latestInput: unknown;
-  #waiting: Array<{ deferred: Deferred<TResult>; options: ITriggerOptions | undefined }> = [];
+  #waiting: DebouncedCaller<TResult>[] = [];
 
   constructor(options: ITaskDebouncedOptions<TSetup, TSteps, TData, TResult>) {
     const wait = options?.debounceTimeInMillis;
@@ -43,12 +50,20 @@ export class TaskDebounced<
   }
 
   override trigger(input?: any, options?: ITriggerOptions): Promise<TResult> {
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      if (options?.onFinished !== undefined) queueMicrotask(options.onFinished);
+      return Promise.reject(new TaskAbortedError(this.name, signal.reason));
+    }
     this.#latestInput = input;
-    const deferred = createDeferred<TResult>();
-    this.#waiting.push({ deferred, options });
-    if (this.#timer !== undefined) this.#debounceClock.clearTimeout(this.#timer);
-    this.#timer = this.#debounceClock.setTimeout(() => this.#fire(), this.debounceTimeInMillis);
-    return deferred.promise;
+    const caller: DebouncedCaller<TResult> = { deferred: createDeferred<TResult>(), options, input, onAbort: undefined };
+    if (signal !== undefined) {
+      caller.onAbort = () => this.#drop(caller, signal.reason);
+      signal.addEventListener('abort', caller.onAbort, { once: true });
+    }
+    this.#waiting.push(caller);
+    this.#restartTimer();
+    return caller.deferred.promise;
   }
 
   /** Whether triggers are waiting for the quiet period to end. */
@@ -56,13 +71,37 @@ export class TaskDebounced<
     return this.#waiting.length > 0;
   }
 
+  #restartTimer(): void {
+    if (this.#timer !== undefined) this.#debounceClock.clearTimeout(this.#timer);
+    this.#timer = this.#debounceClock.setTimeout(() => this.#fire(), this.debounceTimeInMillis);
+  }
+
+  /** A caller aborted during the quiet period: it leaves, and the run uses the newest remaining input. */
+  #drop(caller: DebouncedCaller<TResult>, reason: unknown): void {
+    const index = this.#waiting.indexOf(caller);
+    if (index === -1) return;
+    this.#waiting.splice(index, 1);
+    if (this.#waiting.length === 0) {
+      if (this.#timer !== undefined) this.#debounceClock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    } else {
+      this.#latestInput = this.#waiting[this.#waiting.length - 1]!.input;
+    }
+    caller.options?.onFinished?.();
+    caller.deferred.reject(new TaskAbortedError(this.name, reason));
+  }
+
   #fire(): void {
     this.#timer = undefined;
     const waiting = this.#waiting;
     this.#waiting = [];
+    for (const caller of waiting) {
+      if (caller.onAbort !== undefined) caller.options?.signal?.removeEventListener('abort', caller.onAbort);
+    }
     const onFinished = () => {
       for (const caller of waiting) caller.options?.onFinished?.();
     };
+    // The run is shared by every caller of the quiet period: no one caller's signal aborts it.
     super.trigger(this.#latestInput, { onFinished }).then(
       (value) => {
         for (const caller of waiting) caller.deferred.resolve(value);

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { TaskAbortedError } from './errors.js';
 import { TaskOnce } from './task-once.js';
 
 describe('TaskOnce', () => {
@@ -33,6 +34,21 @@ describe('TaskOnce', () => {
       await expect(task.trigger()).rejects.toThrow('init failed');
       await expect(task.trigger()).rejects.toThrow('init failed');
       expect(task.runCount).toBe(1);
+    });
+
+    it('lets the first caller abort without aborting the run the others share', async () => {
+      let release!: () => void;
+      const taskFunction = vi.fn(() => new Promise<string>((resolve) => (release = () => resolve('done'))));
+      const task = new TaskOnce({ name: 'init', taskFunction });
+      const controller = new AbortController();
+      const first = task.trigger(undefined, { signal: controller.signal });
+      const second = task.trigger();
+      controller.abort();
+      await expect(first).rejects.toBeInstanceOf(TaskAbortedError);
+      release();
+      await expect(second).resolves.toBe('done');
+      await expect(task.trigger()).resolves.toBe('done');
+      expect(taskFunction).toHaveBeenCalledTimes(1);
     });
 
     it('calls onFinished for triggers that do not run', async () => {

@@ -1,4 +1,5 @@
 import type { ITaskStepDefinition, ITriggerOptions } from './types.js';
+import { abandonOnAbort } from './internal.js';
 import { Task, type ITaskOptions } from './task.js';
 
 /**
@@ -23,13 +24,15 @@ export class TaskOnce<
   }
 
   override trigger(input?: any, options?: ITriggerOptions): Promise<TResult> {
+    const onFinished = options?.onFinished;
     if (this.#first === undefined) {
-      this.#first = super.trigger(input, options);
-    } else if (options?.onFinished !== undefined) {
+      // The run is shared by every caller: one caller's signal must not abort it.
+      this.#first = super.trigger(input, onFinished === undefined ? undefined : { onFinished });
+    } else if (onFinished !== undefined) {
       // Nothing runs for this trigger: it is finished once the first run has settled.
-      const onFinished = options.onFinished;
       this.#first.then(onFinished, onFinished);
     }
-    return this.#first;
+    const signal = options?.signal;
+    return signal === undefined ? this.#first : abandonOnAbort(this.#first, signal, this.name);
   }
 }

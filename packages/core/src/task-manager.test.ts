@@ -303,6 +303,56 @@ describe('TaskManager', () => {
     });
   });
 
+  describe('start and stop', () => {
+    it('leaves the scheduler off when stop() comes while start() waits for the coordinator', async () => {
+      let finishStart!: () => void;
+      const coordinator = new InMemoryCoordinator();
+      coordinator.start = () => new Promise<void>((resolve) => (finishStart = resolve));
+      const scheduler = new ManualScheduler();
+      const manager = new TaskManager({ scheduler, distributedCoordinator: coordinator });
+      const starting = manager.start();
+      const stopping = manager.stop();
+      finishStart();
+      await starting;
+      await stopping;
+      expect(scheduler.host).toBeUndefined();
+    });
+
+    it('still stops the coordinator and releases waiting work when the scheduler fails to stop', async () => {
+      const scheduler = new ManualScheduler();
+      scheduler.stop = () => {
+        throw new Error('scheduler stop failed');
+      };
+      const coordinator = new InMemoryCoordinator();
+      const stopCoordinator = vi.spyOn(coordinator, 'stop');
+      const manager = new TaskManager({ scheduler, distributedCoordinator: coordinator });
+      const task = noop('t');
+      manager.addTask(task);
+      const events: string[] = [];
+      manager.taskSubject.subscribe((event) => events.push(event.type));
+      await manager.start();
+      await expect(manager.stop()).rejects.toThrow('scheduler stop failed');
+      expect(stopCoordinator).toHaveBeenCalledTimes(1);
+      await task.trigger();
+      expect(events).toEqual([]);
+    });
+
+    it('can start again after a failed start', async () => {
+      const coordinator = new InMemoryCoordinator();
+      let fail = true;
+      coordinator.start = async () => {
+        if (fail) throw new Error('no redis');
+      };
+      const scheduler = new ManualScheduler();
+      const manager = new TaskManager({ scheduler, distributedCoordinator: coordinator });
+      await expect(manager.start()).rejects.toThrow('no redis');
+      fail = false;
+      await manager.start();
+      expect(scheduler.host).toBeDefined();
+      await manager.stop();
+    });
+  });
+
   describe('distributed coordination of scheduled runs', () => {
     it('runs each tick once across managers that share a coordinator decision space', async () => {
       const coordinator = new InMemoryCoordinator();

@@ -88,6 +88,8 @@ export class TaskManager {
   #engine: ConstraintEnginePort | undefined;
   #forwarding = true;
   #started = false;
+  #generation = 0;
+  #starting: Promise<void> | undefined;
   readonly #engineHost: ConstraintEngineHost;
   readonly #schedulerHost: SchedulerHost;
 
@@ -298,28 +300,58 @@ export class TaskManager {
   // -------------------------------------------------------------------------
 
   /** Starts the coordinator and the scheduler. */
-  async start(): Promise<void> {
-    if (this.#started) return;
+  start(): Promise<void> {
+    if (this.#started) return this.#starting ?? Promise.resolve();
     this.#started = true;
+    const generation = ++this.#generation;
     if (!this.#forwarding) {
       this.#forwarding = true;
       for (const task of this.taskMap) task[kAttachSink](this.taskSubject);
     }
-    await this.distributedCoordinator?.start();
-    await this.scheduler?.start(this.#schedulerHost);
+    const starting = (async () => {
+      await this.distributedCoordinator?.start();
+      // stop() was called while the coordinator started: the scheduler stays off.
+      if (generation !== this.#generation) return;
+      await this.scheduler?.start(this.#schedulerHost);
+    })();
+    this.#starting = starting;
+    starting.then(
+      () => {
+        if (this.#starting === starting) this.#starting = undefined;
+      },
+      () => {
+        if (this.#starting === starting) this.#starting = undefined;
+        if (generation === this.#generation) this.#started = false;
+      },
+    );
+    return starting;
   }
 
   /**
    * Stops the scheduler and the coordinator, rejects triggers still waiting on
-   * constraints, and stops forwarding task events.
+   * constraints, and stops forwarding task events. Runs already under way go
+   * on to their end. Safe to call while `start()` is still in progress.
    */
   async stop(): Promise<void> {
+    this.#generation++;
     this.#started = false;
-    await this.scheduler?.stop();
-    this.#engine?.stop('the TaskManager was stopped');
-    await this.distributedCoordinator?.stop();
+    const starting = this.#starting;
+    this.#starting = undefined;
+    if (starting !== undefined) await starting.catch(() => {});
+    let failure: { error: unknown } | undefined;
+    const attempt = async (step: () => unknown) => {
+      try {
+        await step();
+      } catch (error) {
+        failure ??= { error };
+      }
+    };
+    await attempt(() => this.scheduler?.stop());
+    await attempt(() => this.#engine?.stop('the TaskManager was stopped'));
+    await attempt(() => this.distributedCoordinator?.stop());
     this.#forwarding = false;
     for (const task of this.taskMap) task[kDetachSink](this.taskSubject);
+    if (failure !== undefined) throw failure.error;
   }
 
   #requireScheduler(): SchedulerPort {

@@ -44,7 +44,7 @@ describe('CronScheduler', () => {
       expect(new Set(seconds).size).toBe(seconds.length);
     }, 10_000);
 
-    it.each(['default', 'keep-alive'])('lets a process exit by itself after stop() (%s timer)', async (mode) => {
+    it.each(['default', 'unref'])('lets a process exit by itself after stop() (%s timer)', async (mode) => {
       const { code, output, exitedAt } = await runFixture(mode);
       expect(code, output).toBe(0);
       expect(output).toContain('run 2');

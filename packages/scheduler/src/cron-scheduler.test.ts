@@ -122,9 +122,9 @@ describe('CronScheduler', () => {
       expect(skipped).toEqual([]);
     });
 
-    it('keeps one unref timer for all schedules', async () => {
+    it('keeps one timer for all schedules, unref\'d with keepAlive: false', async () => {
       const clock = new ManualClock('2026-01-01T10:00:00Z');
-      const scheduler = new CronScheduler({ timezone: 'UTC', clock });
+      const scheduler = new CronScheduler({ timezone: 'UTC', clock, keepAlive: false });
       for (let index = 0; index < 200; index++) scheduler.schedule(`task-${index}`, `${index % 60} ${index % 24} * * *`);
       scheduler.start(createHost(clock).host);
       expect(clock.pending).toHaveLength(1);
@@ -150,6 +150,16 @@ describe('CronScheduler', () => {
         '2026-01-01T10:00:02.000Z',
       ]);
       expect(clock.delays.slice(0, 3)).toEqual([1000, 1000, 1000]);
+    });
+
+    it('keeps the process alive while started by default', () => {
+      const clock = new ManualClock('2026-01-01T10:00:00Z');
+      const scheduler = new CronScheduler({ timezone: 'UTC', clock });
+      scheduler.schedule('a', '* * * * * *');
+      scheduler.start(createHost(clock).host);
+      expect(clock.pending.map((timer) => timer.unref)).toEqual([false]);
+      scheduler.stop();
+      expect(clock.pending).toEqual([]);
     });
 
     it('with earlyWakeMs ends a long wait early and waits the rest with a short timer', async () => {

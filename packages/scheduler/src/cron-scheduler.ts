@@ -62,11 +62,12 @@ export interface CronSchedulerOptions {
    */
   catchUp?: 'none' | 'last';
   /**
-   * Whether the timer keeps the process alive while the scheduler is started.
-   * By default it does not (servers stay alive anyway, and a stopped or
-   * forgotten scheduler never holds a process open); set it for a script whose
-   * only work is scheduled. Either way `stop()` clears the timer.
-   * @default false
+   * Whether the timer keeps the process alive while the scheduler is started,
+   * as a listening server does: a script whose only work is scheduled keeps
+   * running. `false` unrefs the timer, so the scheduler never holds a process
+   * open by itself. Either way `stop()` clears the timer and a stopped
+   * scheduler holds nothing open.
+   * @default true
    */
   keepAlive?: boolean;
   /**
@@ -156,7 +157,7 @@ function isClock(value: unknown): value is Clock {
  * Cron for a `TaskManager`: `new TaskManager({ scheduler: new CronScheduler() })`.
  *
  * All schedules share one queue (a heap of next-run instants, with the
- * schedules due at each instant in one bucket) and one unref'd timer,
+ * schedules due at each instant in one bucket) and one timer,
  * re-armed from the wall clock after every wake-up. Expressions have 5 fields,
  * or 6 with leading seconds, and are read in a time zone with classic cron's
  * daylight-saving rules.
@@ -197,7 +198,7 @@ export class CronScheduler implements SchedulerPort {
     if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {
       invalidOption('keepAlive', 'a boolean', options.keepAlive);
     }
-    this.#keepAlive = options.keepAlive ?? false;
+    this.#keepAlive = options.keepAlive ?? true;
     const earlyWakeMs = options.earlyWakeMs;
     if (earlyWakeMs !== undefined && (typeof earlyWakeMs !== 'number' || !(earlyWakeMs >= 0) || !Number.isFinite(earlyWakeMs))) {
       invalidOption('earlyWakeMs', 'a non-negative finite number of milliseconds', earlyWakeMs);

@@ -45,51 +45,62 @@ export abstract class AbstractDistributedCoordinator {
 /**
  * A coordinator for instances that share one process (tests, workers in one
  * process): per task it remembers the latest claimed tick and grants each
- * tick once. The same `requestResponseId` always gets the same answer.
+ * tick once. The same `requestResponseId` gets the same answer while its tick
+ * is the task's latest. Memory stays at one small entry per task.
  */
 export class InMemoryCoordinator extends AbstractDistributedCoordinator {
-  readonly #lastTick = new Map<string, { tick: number; owner: string; fence: number }>();
-  readonly #answers = new Map<string, IDistributedTaskRequestResult>();
-  readonly #outcomes = new Map<string, IDistributedTaskRequest['status']>();
+  readonly #tasks = new Map<
+    string,
+    {
+      tick: number;
+      fence: number;
+      /** Answers given for `tick`, by request id. */
+      answers: Map<string, IDistributedTaskRequestResult>;
+      outcome?: { requestResponseId: string; status: IDistributedTaskRequest['status'] };
+    }
+  >();
   #fence = 0;
 
   async fireDistributedTaskRequest(request: IDistributedTaskRequest): Promise<IDistributedTaskRequestResult> {
-    const previous = this.#answers.get(request.requestResponseId);
+    const state = this.#tasks.get(request.taskName);
+    const previous = state?.tick === request.taskExecutionTime ? state.answers.get(request.requestResponseId) : undefined;
     if (previous !== undefined) return previous;
-    const claimed = this.#lastTick.get(request.taskName);
-    let result: IDistributedTaskRequestResult;
-    if (claimed !== undefined && request.taskExecutionTime <= claimed.tick) {
-      result = {
-        submitterId: request.submitterId,
-        requestResponseId: request.requestResponseId,
-        considered: true,
-        rank: 0,
-        reason: claimed.tick === request.taskExecutionTime ? 'tick already claimed' : 'a later tick was claimed',
-        shouldTrigger: false,
-      };
-    } else {
-      const fence = ++this.#fence;
-      this.#lastTick.set(request.taskName, { tick: request.taskExecutionTime, owner: request.submitterId, fence });
-      result = {
-        submitterId: request.submitterId,
-        requestResponseId: request.requestResponseId,
-        considered: true,
-        rank: fence,
-        reason: 'claimed',
-        shouldTrigger: true,
-      };
+    const answer = (shouldTrigger: boolean, rank: number, reason: string): IDistributedTaskRequestResult => ({
+      submitterId: request.submitterId,
+      requestResponseId: request.requestResponseId,
+      considered: true,
+      rank,
+      reason,
+      shouldTrigger,
+    });
+    if (state !== undefined && request.taskExecutionTime <= state.tick) {
+      const refused = answer(false, 0, state.tick === request.taskExecutionTime ? 'tick already claimed' : 'a later tick was claimed');
+      if (state.tick === request.taskExecutionTime) state.answers.set(request.requestResponseId, refused);
+      return refused;
     }
-    this.#answers.set(request.requestResponseId, result);
-    return result;
+    const fence = ++this.#fence;
+    const granted = answer(true, fence, 'claimed');
+    this.#tasks.set(request.taskName, {
+      tick: request.taskExecutionTime,
+      fence,
+      answers: new Map([[request.requestResponseId, granted]]),
+    });
+    return granted;
   }
 
   async updateDistributedTaskRequest(request: IDistributedTaskRequest): Promise<void> {
-    this.#outcomes.set(request.requestResponseId, request.status);
+    const state = this.#tasks.get(request.taskName);
+    if (state?.tick === request.taskExecutionTime && state.answers.get(request.requestResponseId)?.shouldTrigger) {
+      state.outcome = { requestResponseId: request.requestResponseId, status: request.status };
+    }
   }
 
-  /** How a request's run ended, as reported by `updateDistributedTaskRequest`. */
+  /** How the latest granted run of a task ended, as reported by `updateDistributedTaskRequest`. */
   getOutcome(requestResponseId: string): IDistributedTaskRequest['status'] | undefined {
-    return this.#outcomes.get(requestResponseId);
+    for (const state of this.#tasks.values()) {
+      if (state.outcome?.requestResponseId === requestResponseId) return state.outcome.status;
+    }
+    return undefined;
   }
 
   async start(): Promise<void> {}

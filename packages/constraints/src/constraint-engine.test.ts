@@ -273,7 +273,7 @@ describe('TaskManager with TaskConstraintGroup', () => {
     it('refuses a group that is not a TaskConstraintGroup once the engine is ours', () => {
       const manager = new TaskManager();
       manager.addConstraintGroup(new TaskConstraintGroup({ name: 'ours', constraintKeyForExecution: () => 'all' }));
-      const foreign = { name: 'foreign', createConstraintEngine: () => ({}) as never };
+      const foreign = { name: 'foreign', maxConcurrent: 1, cooldownMs: 0, createConstraintEngine: () => ({}) as never };
       expect(() => manager.addConstraintGroup(foreign)).toThrow(
         /Expected `group` to be a TaskConstraintGroup from @taskbuffer\/constraints/,
       );

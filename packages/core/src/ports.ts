@@ -48,6 +48,10 @@ export interface ConstraintEnginePort {
  */
 export interface ConstraintGroupPort {
   readonly name: string;
+  /** Runs allowed at once per key (`Infinity`: no cap). */
+  readonly maxConcurrent: number;
+  /** Minimum gap between the end of one run and the start of the next, per key (ms). */
+  readonly cooldownMs: number;
   createConstraintEngine(host: ConstraintEngineHost): ConstraintEnginePort;
   /** The group's keys as they stand, for dashboards. */
   getSnapshot?(): ConstraintGroupSnapshot;

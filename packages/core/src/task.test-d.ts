@@ -68,6 +68,13 @@ describe('Task types', () => {
     expectTypeOf<StepNames<typeof steps>>().toEqualTypeOf<'fetch' | 'save'>();
   });
 
+  it('lets users read the limits of the registered constraint groups', () => {
+    const manager = new TaskManager();
+    expectTypeOf(manager.constraintGroups[0]!.maxConcurrent).toEqualTypeOf<number>();
+    expectTypeOf(manager.constraintGroups[0]!.cooldownMs).toEqualTypeOf<number>();
+    expectTypeOf(manager.constraintGroups[0]!.name).toEqualTypeOf<string>();
+  });
+
   it('accepts tasks of any data type in a manager', () => {
     const manager = new TaskManager();
     manager.addTask(new Task<undefined, [], { tenantId: string }>({ name: 't', data: { tenantId: 'a' }, taskFunction: async () => {} }));

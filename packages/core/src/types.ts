@@ -75,7 +75,7 @@ export interface ITaskEvent {
   /** With `queued`: the constraint group and key the trigger waits on. */
   constraintGroup?: string;
   constraintKey?: string;
-  /** With scheduled runs: the tick the run belongs to (epoch ms). */
+  /** With `skipped` events of scheduled ticks: the tick that did not run (epoch ms). */
   scheduledTime?: number;
 }
 

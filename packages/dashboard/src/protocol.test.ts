@@ -22,6 +22,8 @@ function fixedScheduler(nextRun: Date): SchedulerPort {
 function groupWithSnapshot(name: string): ConstraintGroupPort {
   return {
     name,
+    maxConcurrent: 1,
+    cooldownMs: 0,
     createConstraintEngine: (host) => ({
       addGroup: () => undefined,
       removeGroup: () => undefined,

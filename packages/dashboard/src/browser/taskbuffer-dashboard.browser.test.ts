@@ -179,6 +179,8 @@ describe('TaskbufferDashboard', () => {
       const manager = new TaskManager();
       const group: ConstraintGroupPort = {
         name: 'per-domain',
+        maxConcurrent: 1,
+        cooldownMs: 0,
         createConstraintEngine: (host) => ({
           addGroup: () => undefined,
           removeGroup: () => undefined,

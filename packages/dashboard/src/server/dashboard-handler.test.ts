@@ -303,6 +303,8 @@ describe('createDashboardHandler', () => {
       const manager = managerWith('a');
       manager.addConstraintGroup({
         name: 'cap',
+        maxConcurrent: 1,
+        cooldownMs: 0,
         createConstraintEngine: (host) => ({
           addGroup: () => undefined,
           removeGroup: () => undefined,

@@ -753,6 +753,18 @@ describe('Task', () => {
       expect(after.taskFunction).toHaveBeenCalledWith('X', undefined, expect.anything());
     });
 
+    it('runs the pre task before the one-time setup', async () => {
+      const log: string[] = [];
+      const task = new Task({
+        preTask: new Task({ taskFunction: async () => void log.push('pre') }),
+        taskSetup: async () => void log.push('setup'),
+        taskFunction: async () => void log.push('run'),
+      });
+      await task.trigger();
+      await task.trigger();
+      expect(log).toEqual(['pre', 'setup', 'run', 'pre', 'run']);
+    });
+
     it('does not run the task when the pre task fails', async () => {
       const taskFunction = vi.fn(async () => {});
       const task = new Task({

@@ -688,7 +688,7 @@ export class Task<
    * timeout, retry or an abort signal take `#executePlain` (see `#run`); both
    * end a run through `#plainSucceeded` / `#plainFailed`.
    *
-   * `timeout` and the caller's `signal` cover the whole run: setup, preTask,
+   * `timeout` and the caller's `signal` cover the whole run: preTask, setup,
    * every attempt with its backoff, and afterTask. When either fires, the
    * trigger settles at once and the run's signal aborts; the run still counts
    * as running (and `onFinished` waits) until the work under way has returned.
@@ -750,15 +750,15 @@ export class Task<
     });
   }
 
-  /** Setup, preTask, the attempts with their backoff, afterTask; stops early once `guard` aborts. */
+  /** preTask, setup, the attempts with their backoff, afterTask; stops early once `guard` aborts. */
   async #body(input: unknown, guard: LazyAbort | undefined): Promise<TResult> {
     const hookOptions = guard === undefined ? undefined : { signal: guard.signal };
-    if (this.#setupState !== SETUP_DONE) {
-      await this.#runSetup();
-      guard?.throwIfAborted();
-    }
     if (this.preTask !== undefined) {
       await resolveTask(this.preTask).trigger(input, hookOptions);
+      guard?.throwIfAborted();
+    }
+    if (this.#setupState !== SETUP_DONE) {
+      await this.#runSetup();
       guard?.throwIfAborted();
     }
     let result: TResult;

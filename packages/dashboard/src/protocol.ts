@@ -4,7 +4,6 @@ import type {
   IScheduledTaskInfo,
   ITaskEvent,
   ITaskMetadata,
-  TTaskEventType,
 } from '@taskbuffer/core';
 
 /**
@@ -30,18 +29,8 @@ export interface DashboardTask extends Omit<ITaskMetadata, 'lastRun' | 'nextRun'
 }
 
 /** One event, without the task's metadata (that travels in `tasks`). */
-export interface DashboardEvent {
-  type: TTaskEventType;
+export interface DashboardEvent extends Omit<ITaskEvent, 'task'> {
   taskName: string;
-  /** Epoch ms. */
-  timestamp: number;
-  stepName?: string;
-  error?: string;
-  attempt?: number;
-  reason?: string;
-  constraintGroup?: string;
-  constraintKey?: string;
-  scheduledTime?: number;
 }
 
 /** A scheduled task as it travels as JSON. */

@@ -606,8 +606,8 @@ export class Task<
 
   /**
    * A run without setup, pre/after tasks, timeout, retry or abort signal: the
-   * same steps as `#execute`, in the same microtask turns, without the async
-   * function's frame and await closures. Keep the two in step.
+   * task function's result settles through one `.then` into the same
+   * end-of-run handlers as `#execute` uses, without an async function's frame.
    */
   #executePlain(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
     const startTime = this.#beginRun();

@@ -81,6 +81,8 @@ export function extractBlocks(readme: string, text: string, root = repositoryRoo
         content.push(lines[index]!);
       }
       content[content.length - 1] = content[content.length - 1]!.replace(/\s*-->\s*$/, '');
+      // `-->` on a line of its own ends the code; it is not a line of it.
+      if (content.length > 1 && content[content.length - 1]!.trim() === '') content.pop();
       pending.push({ line: start + 1, head: content[0]!.trim(), body: content.slice(1) });
       index++;
       continue;

@@ -35,7 +35,7 @@ export default defineProject({
   resolve: { alias: workspaceAliases },
   test: {
     name: 'readme-examples',
-    include: ['readme-examples.test.ts'],
+    include: ['*.test.ts'],
     // One TypeScript program for every block takes a few seconds on a busy machine.
     hookTimeout: 120_000,
     testTimeout: 30_000,

@@ -323,8 +323,8 @@ export interface ClusterDeployment {
   nodes: RedisNode[];
   /** `[{ host, port }]` of every primary. */
   rootNodes: { host: string; port: number }[];
-  /** The port of the primary that owns a key. */
-  ownerOf(key: string): Promise<number>;
+  /** The port of the primary that owns a key (the slots do not move during a test). */
+  ownerOf(key: string): number;
   stop(): Promise<void>;
 }
 
@@ -355,18 +355,25 @@ export async function startCluster(size = 3): Promise<ClusterDeployment> {
     await Promise.all(nodes.map((node) => node.stop()));
     throw error;
   }
+  // `<id> <ip:port@bus> <flags> <primary> <ping> <pong> <epoch> <link> <slot or range>…`
+  const ranges: { start: number; end: number; port: number }[] = [];
+  for (const line of (await nodes[0]!.cli(['CLUSTER', 'NODES'])).split('\n')) {
+    const fields = line.split(' ');
+    if (!fields[2]?.includes('master')) continue;
+    const port = Number(/:(\d+)@/.exec(fields[1] ?? '')?.[1]);
+    for (const range of fields.slice(8)) {
+      const [start, end = start] = range.split('-').map(Number);
+      ranges.push({ start: start!, end: end!, port });
+    }
+  }
   return {
     nodes,
     rootNodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
-    async ownerOf(key) {
-      const slot = Number(await nodes[0]!.cli(['CLUSTER', 'KEYSLOT', key]));
-      // `<id> <ip:port@bus> <flags> <primary> <ping> <pong> <epoch> <link> <slot or range>…`
-      for (const line of (await nodes[0]!.cli(['CLUSTER', 'NODES'])).split('\n')) {
-        const fields = line.split(' ');
-        if (!fields[2]?.includes('master')) continue;
-        if (fields.slice(8).some((range) => inRange(slot, range))) return Number(/:(\d+)@/.exec(fields[1] ?? '')?.[1]);
-      }
-      throw new Error(`no primary owns slot ${slot}`);
+    ownerOf(key) {
+      const slot = keySlot(key);
+      const owner = ranges.find((range) => slot >= range.start && slot <= range.end);
+      if (owner === undefined) throw new Error(`no primary owns slot ${slot}`);
+      return owner.port;
     },
     async stop() {
       await Promise.all(nodes.map((node) => node.stop()));
@@ -374,10 +381,22 @@ export async function startCluster(size = 3): Promise<ClusterDeployment> {
   };
 }
 
-function inRange(slot: number, range: string): boolean {
-  const [start, end = start] = range.split('-').map(Number);
-  return start !== undefined && end !== undefined && slot >= start && slot <= end;
+/** The cluster slot of a key: CRC16 (XMODEM) of the key, or of its `{hash tag}`, mod 16384. */
+export function keySlot(key: string): number {
+  let bytes = Buffer.from(key);
+  const open = bytes.indexOf('{');
+  if (open !== -1) {
+    const close = bytes.indexOf('}', open + 1);
+    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of bytes) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
 }
+
 
 /** A primary, one replica and one Sentinel (quorum 1) that watches them as `name`. */
 export interface SentinelDeployment {

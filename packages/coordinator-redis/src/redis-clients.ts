@@ -252,14 +252,14 @@ export interface OwnedConnectionSettings {
 export const MISSING_DRIVER_MESSAGE =
   'Connecting by `url` needs a Redis client package: install `redis` (node-redis 5 or 6) or `ioredis` (5 or 6), or pass a client as `client`';
 
-function isModuleNotFound(error: unknown, name: string): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') {
-    // Bundlers and test runners report a missing package in their own words.
-    return typeof message === 'string' && message.includes(`'${name}'`) && /cannot find|failed to (load|resolve)/i.test(message);
+/** Whether an import failed because the package is not installed (looking through wrapped causes). */
+function isModuleNotFound(error: unknown): boolean {
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return true;
+    current = cause;
   }
-  return typeof message !== 'string' || message.includes(name);
+  return false;
 }
 
 /**
@@ -272,14 +272,14 @@ export async function createOwnedConnection(settings: OwnedConnectionSettings): 
   try {
     nodeRedis = await import('redis');
   } catch (error) {
-    if (!isModuleNotFound(error, 'redis')) throw error;
+    if (!isModuleNotFound(error)) throw error;
   }
   if (nodeRedis !== undefined) return ownedNodeRedisConnection(nodeRedis, settings);
   let ioredis: typeof import('ioredis');
   try {
     ioredis = await import('ioredis');
   } catch (error) {
-    if (!isModuleNotFound(error, 'ioredis')) throw error;
+    if (!isModuleNotFound(error)) throw error;
     throw new Error(MISSING_DRIVER_MESSAGE, { cause: error });
   }
   return ownedIoRedisConnection(ioredis, settings);

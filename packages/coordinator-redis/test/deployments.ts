@@ -446,8 +446,9 @@ export async function startSentinel(name = 'taskbuffer'): Promise<SentinelDeploy
         const from = await primaryPort();
         const to = from === primary.port ? replica : primary;
         const deadline = Date.now() + 30_000;
+        // A Sentinel reconfiguring a node kills its client connections, redis-cli's too: count that as "not yet".
         const until = async (what: string, check: () => Promise<boolean>) => {
-          while (!(await check())) {
+          while (!(await check().catch(() => false))) {
             if (Date.now() > deadline) throw new Error(`Sentinel deployment: ${what} did not happen within 30 s`);
             await new Promise((resolve) => setTimeout(resolve, 100));
           }

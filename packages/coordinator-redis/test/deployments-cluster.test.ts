@@ -5,10 +5,10 @@
  * The README's deployment table points here.
  */
 import { Cluster } from 'ioredis';
-import { createCluster } from 'redis';
+import { createClient, createCluster } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator, type RedisCoordinatorLogger, type RedisCoordinatorOptions } from '../src/index.js';
-import { expectOneGrant, uniqueTask } from './coordination-check.js';
+import { currentTick, expectOneGrant, request, uniqueTask } from './coordination-check.js';
 import { type ClusterDeployment, redisServerInstalled, startCluster } from './deployments.js';
 
 const quiet: RedisCoordinatorLogger = { warn() {}, info() {} };
@@ -79,6 +79,20 @@ describe.skipIf(!redisServerInstalled)('RedisCoordinator on a Redis Cluster', ()
     const clients = [0, 1].map(() => new Cluster(cluster.rootNodes));
     closers.push(...clients.map((client) => () => client.quit()));
     await expectCoordinated(clients.map((client) => coordinator({ client })));
+  });
+
+  it('needs a cluster client: a client of one node is answered MOVED for keys on the others', async () => {
+    const client = createClient({ url: `redis://127.0.0.1:${cluster.nodes[0]!.port}` });
+    await client.connect();
+    closers.push(() => client.close());
+    const instance = coordinator({ client });
+    await instance.start();
+    const elsewhere = tasksOnEveryPrimary().find(
+      (task) => cluster.ownerOf(`taskbuffer:coordinator:${task}`) !== cluster.nodes[0]!.port,
+    )!;
+    const result = await instance.fireDistributedTaskRequest(request('a', elsewhere, currentTick()));
+    expect(result.shouldTrigger).toBe(false);
+    expect(result.reason).toMatch(/MOVED \d+ 127\.0\.0\.1:\d+/);
   });
 
   it('lets node-redis and ioredis cluster clients coordinate with each other', async () => {

@@ -14,6 +14,7 @@ if [[ "${1:-}" == "--system" ]]; then
   missing=()
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v chromium >/dev/null 2>&1 || [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   if ((${#missing[@]} > 0)); then
     echo "bootstrap: installing ${missing[*]}"
     if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi

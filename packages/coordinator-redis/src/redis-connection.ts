@@ -3,8 +3,9 @@ import type { LuaScript } from './claim-script.js';
 type Listener = (...args: any[]) => void;
 
 /**
- * The part of a node-redis client (`redis` 4 to 6, `createClient()`) the
- * coordinator uses.
+ * The part of a node-redis client (`redis` 5 or 6, `createClient()`) the
+ * coordinator uses. Cluster and Sentinel clients are adapted to it in
+ * `redis-clients.ts`, which also tells the kinds apart.
  */
 export interface NodeRedisClientLike {
   sendCommand(args: string[]): Promise<unknown>;
@@ -22,29 +23,6 @@ export interface IoRedisClientLike {
   connect(): Promise<void>;
   on(event: string, listener: Listener): unknown;
   off(event: string, listener: Listener): unknown;
-}
-
-/** A Redis client the coordinator can talk through. */
-export type RedisClientLike = NodeRedisClientLike | IoRedisClientLike;
-
-export function isNodeRedisClient(client: unknown): client is NodeRedisClientLike {
-  // ioredis has a `sendCommand` too, with another signature: tell them apart by `isOpen`.
-  return (
-    typeof client === 'object' &&
-    client !== null &&
-    typeof (client as NodeRedisClientLike).sendCommand === 'function' &&
-    typeof (client as NodeRedisClientLike).isOpen === 'boolean' &&
-    !isIoRedisClient(client)
-  );
-}
-
-export function isIoRedisClient(client: unknown): client is IoRedisClientLike {
-  return (
-    typeof client === 'object' &&
-    client !== null &&
-    typeof (client as IoRedisClientLike).call === 'function' &&
-    typeof (client as IoRedisClientLike).status === 'string'
-  );
 }
 
 /** What the coordinator needs of a connection, whichever client is behind it. */

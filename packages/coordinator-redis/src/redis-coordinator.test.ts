@@ -52,7 +52,7 @@ describe('RedisCoordinator', () => {
 
     it.each([
       [{ url: 'http://localhost' }, 'Expected `url` to be a redis:// or rediss:// URL, got `"http://localhost"` (string)'],
-      [{ client: {} }, 'Expected `client` to be a node-redis client (createClient()) or an ioredis client (new Redis()), got `{}` (object)'],
+      [{ client: {} }, 'Expected `client` to be a node-redis client (createClient(), createCluster() or createSentinel()) or an ioredis client (new Redis(), new Cluster() or new Redis({ sentinels })), got `{}` (object)'],
       [{ gracePeriod: 0 }, 'Expected `gracePeriod` to be a positive integer (ms), got `0` (number)'],
       [{ gracePeriod: 1.5 }, 'Expected `gracePeriod` to be a positive integer (ms), got `1.5` (number)'],
       [{ keyPrefix: 3 }, 'Expected `keyPrefix` to be a string, got `3` (number)'],

@@ -16,15 +16,13 @@ import {
   outcomeScript,
 } from './claim-script.js';
 import { RedisCoordinatorError } from './errors.js';
+import { connectionForClient, createOwnedConnection } from './redis-clients.js';
+import type { RedisConnection } from './redis-connection.js';
 import {
-  IoRedisConnection,
-  NodeRedisConnection,
-  type NodeRedisClientLike,
-  type RedisClientLike,
-  type RedisConnection,
-  isIoRedisClient,
-  isNodeRedisClient,
-} from './redis-connection.js';
+  type RedisConnectionOptions,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+} from './redis-connection-options.js';
 
 /** Where the coordinator reports an outage: once when it begins, once when it ends. */
 export interface RedisCoordinatorLogger {
@@ -32,23 +30,12 @@ export interface RedisCoordinatorLogger {
   info(message: string): void;
 }
 
-/** Options of `new RedisCoordinator()`; give `url` or `client`, not both. */
-export interface RedisCoordinatorOptions {
-  /**
-   * The Redis server to connect to. The coordinator creates a node-redis
-   * client (the `redis` package), connects it in `start()` and closes it in
-   * `stop()`.
-   * @default 'redis://127.0.0.1:6379'
-   * @example new RedisCoordinator({ url: process.env.REDIS_URL })
-   */
-  url?: string;
-  /**
-   * A client you already have: node-redis (`createClient()`) or ioredis
-   * (`new Redis()`). The coordinator connects it only if it is not connected
-   * yet (and then closes it in `stop()`); otherwise it leaves its lifecycle to
-   * you.
-   */
-  client?: RedisClientLike;
+/**
+ * Options of `new RedisCoordinator()`: how to reach Redis (`url`, `username`,
+ * `password`, `tls`, or `client`; see `RedisConnectionOptions`) and how to
+ * coordinate.
+ */
+export interface RedisCoordinatorOptions extends RedisConnectionOptions {
   /**
    * Prefix of the one key per task the coordinator keeps.
    * @default 'taskbuffer:coordinator:'
@@ -119,7 +106,6 @@ export interface RedisTaskState {
   failed: number;
 }
 
-const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const DEFAULT_PREFIX = 'taskbuffer:coordinator:';
 const DEFAULT_GRACE = 2000;
 /** A claim that is already late by this instance's clock still gets this long to reach Redis. */
@@ -162,8 +148,7 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
   readonly gracePeriod: number;
   readonly onUnavailable: 'skip' | 'run';
 
-  readonly #url: string;
-  readonly #client: RedisClientLike | undefined;
+  readonly #target: ResolvedConnectionOptions;
   readonly #logger: RedisCoordinatorLogger;
   #connection: RedisConnection | undefined;
   #unwatch: (() => void) | undefined;
@@ -175,20 +160,8 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
   constructor(options: RedisCoordinatorOptions = {}) {
     super();
     if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
-    const { url, client, keyPrefix = DEFAULT_PREFIX, gracePeriod = DEFAULT_GRACE, onUnavailable = 'skip' } = options;
-    if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url))) {
-      invalidOption('url', 'a redis:// or rediss:// URL', url);
-    }
-    if (client !== undefined) {
-      if (!isNodeRedisClient(client) && !isIoRedisClient(client)) {
-        invalidOption('client', 'a node-redis client (createClient()) or an ioredis client (new Redis())', client);
-      }
-      if (url !== undefined) {
-        throw new TypeError(
-          `Expected only one of \`url\` and \`client\`, got both (url ${describeValue(url)})`,
-        );
-      }
-    }
+    const { keyPrefix = DEFAULT_PREFIX, gracePeriod = DEFAULT_GRACE, onUnavailable = 'skip' } = options;
+    const target = resolveConnectionOptions(options);
     if (typeof keyPrefix !== 'string') invalidOption('keyPrefix', 'a string', keyPrefix);
     if (typeof gracePeriod !== 'number' || !Number.isSafeInteger(gracePeriod) || gracePeriod <= 0) {
       invalidOption('gracePeriod', 'a positive integer (ms)', gracePeriod);
@@ -200,8 +173,7 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
     if (typeof logger !== 'object' || typeof logger.warn !== 'function' || typeof logger.info !== 'function') {
       invalidOption('logger', 'an object with `warn` and `info` methods', logger);
     }
-    this.#url = url ?? DEFAULT_URL;
-    this.#client = client;
+    this.#target = target;
     this.#logger = logger;
     this.keyPrefix = keyPrefix;
     this.gracePeriod = gracePeriod;
@@ -251,32 +223,17 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
   }
 
   async #createConnection(): Promise<RedisConnection> {
-    const client = this.#client;
-    if (client !== undefined) {
-      return isNodeRedisClient(client) ? new NodeRedisConnection(client) : new IoRedisConnection(client);
-    }
-    let redis: typeof import('redis');
+    const target = this.#target;
+    if (target.kind === 'client') return connectionForClient(target.client);
     try {
-      redis = await import('redis');
+      return await createOwnedConnection({
+        url: target.url,
+        tls: target.tls,
+        connectTimeout: Math.max(this.gracePeriod, 1000),
+      });
     } catch (error) {
-      throw new RedisCoordinatorError(
-        'connect',
-        'RedisCoordinator({ url }) needs the `redis` package: install it, or pass an ioredis client as `client`',
-        { cause: error },
-      );
+      throw new RedisCoordinatorError('connect', `RedisCoordinator: ${errorMessage(error)}`, { cause: error });
     }
-    const create = () =>
-      redis.createClient({
-        url: this.#url,
-        // Fail fast while disconnected; the coordinator waits for `ready` itself
-        // and retries within the tick's grace period.
-        disableOfflineQueue: true,
-        socket: {
-          connectTimeout: Math.max(this.gracePeriod, 1000),
-          reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500),
-        },
-      }) as unknown as NodeRedisClientLike;
-    return new NodeRedisConnection(create(), create);
   }
 
   /** Stops waiting claims (they are refused), stops listening and closes a connection it opened. */

@@ -13,6 +13,24 @@ export function describeValue(value: unknown): string {
   return `\`${text}\` (${typeof value})`;
 }
 
+/**
+ * A message for any thrown value: a string as it is, an error-like object's
+ * `message`, anything else as `String()` gives it. Never throws, also for
+ * values `String()` cannot convert (`Object.create(null)`, a throwing `toString`).
+ */
+export function describeThrown(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    if (typeof value === 'object' && value !== null) {
+      const message = (value as { message?: unknown }).message;
+      if (typeof message === 'string') return message;
+    }
+    return `Non-Error value thrown: ${String(value)}`;
+  } catch {
+    return `Non-Error value thrown (${value === null ? 'null' : typeof value})`;
+  }
+}
+
 /** Throws a `TypeError` naming the option, what it expects and what it got. */
 export function invalidOption(option: string, expected: string, value: unknown): never {
   throw new TypeError(`Expected \`${option}\` to be ${expected}, got ${describeValue(value)}`);
@@ -61,7 +79,7 @@ export class ChainError extends TaskbufferError {
   readonly taskName: string;
   readonly taskIndex: number;
   constructor(chainName: string, taskName: string, taskIndex: number, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = describeThrown(cause);
     super(`Taskchain "${chainName}" failed at task "${taskName}" (index ${taskIndex}): ${reason}`, {
       cause,
     });

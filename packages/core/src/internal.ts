@@ -1,4 +1,4 @@
-import { TaskAbortedError } from './errors.js';
+import { TaskAbortedError, describeThrown } from './errors.js';
 
 /** Core-internal hooks between `Task` and `TaskManager`; not exported from the package. */
 export const kAttachSink = Symbol('taskbuffer.attachSink');
@@ -45,6 +45,10 @@ export function abandonOnAbort<T>(promise: Promise<T>, signal: AbortSignal, task
   });
 }
 
+/**
+ * Any thrown value as an `Error`: an `Error` as it is, anything else wrapped
+ * in one whose `cause` is the original value.
+ */
 export function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
+  return value instanceof Error ? value : new Error(describeThrown(value), { cause: value });
 }

@@ -436,15 +436,75 @@ describe('Task', () => {
       expect(task.getMetadata().status).toBe('completed');
     });
 
-    it('wraps a thrown non-Error for lastError but rejects with the original value', async () => {
+    it('rejects with a thrown string wrapped in an Error whose cause is the string', async () => {
       const task = new Task({
         taskFunction: async () => {
           throw 'plain string';
         },
       });
-      await expect(task.trigger()).rejects.toBe('plain string');
-      expect(task.lastError?.message).toBe('plain string');
+      const error = await task.trigger().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toBe('plain string');
+      expect((error as Error).cause).toBe('plain string');
+      expect(task.lastError).toBe(error);
     });
+
+    const throwingToString = {
+      toString() {
+        throw new Error('no string for you');
+      },
+    };
+    const oddValues: Array<[string, unknown]> = [
+      ['Object.create(null)', Object.create(null)],
+      ['an object whose toString throws', throwingToString],
+      ['undefined', undefined],
+      ['null', null],
+      ['a number', 42],
+      ['a symbol', Symbol('odd')],
+      ['a string', 'odd'],
+    ];
+
+    for (const [label, value] of oddValues) {
+      for (const [path, extra] of [
+        ['plain', {}],
+        ['guarded', { timeout: 60_000 }],
+      ] as const) {
+        it(`counts ${label} thrown by a ${path} run as a failure, as an Error with the value as cause`, async () => {
+          const events: ITaskEvent[] = [];
+          const task = new Task({
+            ...extra,
+            name: 'odd',
+            taskFunction: () => {
+              throw value;
+            },
+          });
+          task.eventSubject.subscribe((event) => events.push(event));
+          const error = await task.trigger().catch((caught: unknown) => caught);
+          expect(error).toBeInstanceOf(Error);
+          expect((error as Error).cause).toBe(value);
+          expect(typeof (error as Error).message).toBe('string');
+          expect(task.status).toBe('failed');
+          expect(task.errorCount).toBe(1);
+          expect(task.lastError).toBe(error);
+          expect(events.map((event) => event.type)).toEqual(['started', 'failed']);
+          expect(events[1]?.error).toBe((error as Error).message);
+        });
+
+        it(`resolves undefined with catchErrors when a ${path} run throws ${label}`, async () => {
+          const task = new Task({
+            ...extra,
+            catchErrors: true,
+            taskFunction: async () => {
+              throw value;
+            },
+          });
+          await expect(task.trigger()).resolves.toBeUndefined();
+          expect(task.status).toBe('failed');
+          expect(task.errorCount).toBe(1);
+          expect(task.lastError?.cause).toBe(value);
+        });
+      }
+    }
   });
 
   describe('timeout and signal', () => {

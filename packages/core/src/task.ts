@@ -656,14 +656,16 @@ export class Task<
     return value;
   }
 
+  /** Whatever was thrown, the run failed: the caller gets it as an `Error` (see `toError`). */
   #plainFailed(caught: unknown, startTime: number, options: ITriggerOptions | undefined): TResult {
+    let error: Error;
     try {
-      this.#recordFailure(caught, startTime);
+      error = this.#recordFailure(caught, startTime);
     } finally {
       this.#finish(options);
     }
     if (this.catchErrors) return undefined as TResult;
-    throw caught;
+    throw error;
   }
 
   #recordSuccess(startTime: number): void {
@@ -674,13 +676,14 @@ export class Task<
     if (this.#isObserved()) this.#emitEvent('completed', undefined, endTime);
   }
 
-  #recordFailure(caught: unknown, startTime: number): void {
+  #recordFailure(caught: unknown, startTime: number): Error {
     const error = toError(caught);
     const endTime = this.#endRun(startTime);
     this.#errorCount++;
     this.#lastError = error;
     this.#status = this.#active > 1 ? 'running' : 'failed';
     if (this.#isObserved()) this.#emitEvent('failed', { error: error.message }, endTime);
+    return error;
   }
 
   /**

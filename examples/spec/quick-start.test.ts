@@ -117,6 +117,8 @@ describe('README: Quick Start', () => {
       steps: [
         { name: 'build', description: 'Building app', percentage: 30 },
         { name: 'test', description: 'Running tests', percentage: 20 },
+        { name: 'deploy', description: 'Deploying to server', percentage: 40 },
+        { name: 'verify', description: 'Verifying deployment', percentage: 10 },
       ] as const,
       taskFunction: async () => {
         deployTask.notifyStep('build');

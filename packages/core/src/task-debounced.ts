@@ -40,7 +40,10 @@ export class TaskDebounced<
   #waiting: DebouncedCaller<TResult>[] = [];
 
   constructor(options: ITaskDebouncedOptions<TSetup, TSteps, TData, TResult>) {
-    const wait = options?.debounceTimeInMillis;
+    if (typeof options !== 'object' || options === null) {
+      invalidOption('options', 'an object with a `taskFunction` and `debounceTimeInMillis`', options);
+    }
+    const wait = options.debounceTimeInMillis;
     if (typeof wait !== 'number' || !(wait >= 0) || !Number.isFinite(wait)) {
       invalidOption('debounceTimeInMillis', 'a non-negative finite number', wait);
     }

@@ -460,5 +460,16 @@ describe('TaskManager', () => {
     it('rejects a scheduler that is not one', () => {
       expect(() => new TaskManager({ scheduler: {} as never })).toThrow('Expected `scheduler` to be a scheduler');
     });
+
+    it('rejects an instanceId that is not a non-empty string and a clock that is not one', () => {
+      expect(() => new TaskManager({ instanceId: 5 as never })).toThrow(
+        'Expected `instanceId` to be a non-empty string, got `5` (number)',
+      );
+      expect(() => new TaskManager({ instanceId: '' })).toThrow(TypeError);
+      expect(() => new TaskManager({ clock: 5 as never })).toThrow(
+        'Expected `clock` to be a Clock with `now`, `setTimeout` and `clearTimeout` functions, got `5` (number)',
+      );
+      expect(() => new TaskManager({ clock: { now: () => 0 } as never })).toThrow(TypeError);
+    });
   });
 });

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { AbstractDistributedCoordinator, IDistributedTaskRequest } from './distributed-coordination.js';
 import { MissingPortError, TaskNotFoundError, TaskbufferError, invalidOption } from './errors.js';
 import { kAttachSink, kDetachSink, kEmit, kScheduleInfo, toError } from './internal.js';
+import { validateClock } from './validation.js';
 import type {
   AnyTask,
   ConstraintEngineHost,
@@ -106,10 +107,14 @@ export class TaskManager {
     ) {
       invalidOption('distributedCoordinator', 'an AbstractDistributedCoordinator', distributedCoordinator);
     }
+    const { instanceId, clock } = options;
+    if (instanceId !== undefined && (typeof instanceId !== 'string' || instanceId === '')) {
+      invalidOption('instanceId', 'a non-empty string', instanceId);
+    }
     this.scheduler = scheduler;
     this.distributedCoordinator = distributedCoordinator;
-    this.instanceId = options.instanceId ?? globalThis.crypto.randomUUID();
-    this.clock = options.clock ?? systemClock;
+    this.instanceId = instanceId ?? globalThis.crypto.randomUUID();
+    this.clock = clock === undefined ? systemClock : validateClock('clock', clock);
     this.#engineHost = {
       clock: this.clock,
       execute: (task, input, onFinished) => task.trigger(input, { onFinished }),

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TaskAbortedError, TaskTimeoutError } from './errors.js';
 import { Task } from './task.js';
+import { TaskDebounced } from './task-debounced.js';
+import { TaskOnce } from './task-once.js';
 import type { ITaskEvent } from './types.js';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -58,6 +60,79 @@ describe('Task', () => {
       expect(() => new Task({ taskFunction: async () => {}, labels: { n: 1 as never } })).toThrow(
         'Expected `labels.n` to be a string, got `1` (number)',
       );
+    });
+
+    it('rejects options of the wrong type with a TypeError naming the option', () => {
+      const taskFunction = async () => {};
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ catchErrors: 'no' }, 'Expected `catchErrors` to be a boolean, got `"no"` (string)'],
+        [{ buffered: 'yes' }, 'Expected `buffered` to be a boolean, got `"yes"` (string)'],
+        [{ labels: ['x'] }, 'Expected `labels` to be an object of string values, got `["x"]` (object)'],
+        [{ data: 5 }, 'Expected `data` to be an object, got `5` (number)'],
+        [{ data: null }, 'Expected `data` to be an object, got `null`'],
+        [{ version: 5 }, 'Expected `version` to be a string, got `5` (number)'],
+        [{ clock: {} }, 'Expected `clock` to be a Clock with `now`, `setTimeout` and `clearTimeout` functions, got `{}` (object)'],
+        [{ clock: 5 }, 'Expected `clock` to be a Clock'],
+        [{ preTask: 'x' }, 'Expected `preTask` to be a Task or a function that returns one, got `"x"` (string)'],
+        [{ afterTask: 42 }, 'Expected `afterTask` to be a Task or a function that returns one, got `42` (number)'],
+      ];
+      for (const [options, message] of cases) {
+        expect(() => new Task({ taskFunction, ...options } as never), JSON.stringify(options)).toThrow(TypeError);
+        expect(() => new Task({ taskFunction, ...options } as never), JSON.stringify(options)).toThrow(message);
+      }
+    });
+
+    it('checks the options of TaskOnce and TaskDebounced the same way', () => {
+      const taskFunction = async () => {};
+      expect(() => new TaskOnce({ taskFunction, catchErrors: 'no' as never })).toThrow(
+        'Expected `catchErrors` to be a boolean, got `"no"` (string)',
+      );
+      expect(() => new TaskDebounced({ taskFunction, debounceTimeInMillis: 10, labels: ['x'] as never })).toThrow(
+        'Expected `labels` to be an object of string values',
+      );
+      expect(() => new TaskDebounced(null as never)).toThrow('Expected `options` to be an object');
+    });
+
+    it('never leaves a task running when it was given a bad clock', () => {
+      let task: Task | undefined;
+      expect(() => {
+        task = new Task({ taskFunction: async () => {}, clock: {} as never });
+      }).toThrow(TypeError);
+      expect(task).toBeUndefined();
+    });
+
+    it('refuses a step percentage that is not finite', () => {
+      expect(
+        () =>
+          new Task({
+            taskFunction: async () => {},
+            steps: [
+              { name: 'a', description: 'A', percentage: Infinity },
+              { name: 'b', description: 'B', percentage: 0 },
+            ],
+          }),
+      ).toThrow('Expected `steps[0].percentage` to be a finite number >= 0, got `Infinity` (number)');
+    });
+
+    it('refuses step percentages that do not add up to 100', () => {
+      const steps = (...percentages: number[]) =>
+        percentages.map((percentage, index) => ({ name: `s${index}`, description: '', percentage }));
+      expect(() => new Task({ taskFunction: async () => {}, steps: steps(10, 20) })).toThrow(
+        'Expected the percentages of `steps` to add up to 100, got 30',
+      );
+      expect(() => new Task({ taskFunction: async () => {}, steps: steps(200, 50) })).toThrow(
+        'Expected the percentages of `steps` to add up to 100, got 250',
+      );
+      expect(() => new Task({ taskFunction: async () => {}, steps: steps(33.3, 33.3, 33.4) })).not.toThrow();
+      expect(() => new Task({ taskFunction: async () => {}, steps: [] })).not.toThrow();
+    });
+
+    it('refuses a hook assigned later that is neither a task nor a function', () => {
+      const task = new Task({ taskFunction: async () => {} });
+      expect(() => {
+        task.afterTask = 42 as never;
+      }).toThrow('Expected `afterTask` to be a Task or a function that returns one, got `42` (number)');
+      expect(task.afterTask).toBeUndefined();
     });
 
     it('rejects bad retry options', () => {
@@ -283,6 +358,20 @@ describe('Task', () => {
       const metadata = task.getMetadata();
       metadata.labels.tenantId = 'mutated';
       expect(task.getLabel('tenantId')).toBe('acme');
+    });
+
+    it('refuses the label key __proto__ and keeps labels plain data', () => {
+      const task = new Task({ taskFunction: async () => {} });
+      expect(() => task.setLabel('__proto__', 'x')).toThrow(TypeError);
+      expect(() => task.setLabel('__proto__', 'x')).toThrow('Expected `key` to be a label name other than `"__proto__"`');
+      expect(Object.getPrototypeOf(task.labels)).toBe(Object.prototype);
+      const fromJson = JSON.parse('{"__proto__": "x", "tenantId": "acme"}') as Record<string, string>;
+      expect(() => new Task({ taskFunction: async () => {}, labels: fromJson })).toThrow(
+        'Expected `labels` to be an object of string values without the key `"__proto__"`',
+      );
+      task.setLabel('constructor', 'c');
+      expect(task.getLabel('constructor')).toBe('c');
+      expect(task.getMetadata().labels).toEqual({ constructor: 'c' });
     });
 
     it('does not treat inherited properties as labels', () => {

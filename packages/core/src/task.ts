@@ -11,6 +11,7 @@ import {
   toError,
 } from './internal.js';
 import { TaskStep } from './task-step.js';
+import { validateBoolean, validateClock, validateLabelKey } from './validation.js';
 import type {
   ITaskEvent,
   ITaskFunction,
@@ -53,9 +54,9 @@ export interface ITaskOptions<
    * @default 1
    */
   bufferMax?: number;
-  /** Runs before every run, with the same input. */
+  /** Runs before every run, with the same input: a `Task`, or a function returning one. */
   preTask?: TaskReference;
-  /** Runs after every successful run, with its result. */
+  /** Runs after every successful run, with its result: a `Task`, or a function returning one. */
   afterTask?: TaskReference;
   /** Runs once, before the first run; its value is the task function's second argument. */
   taskSetup?: ITaskSetupFunction<TSetup>;
@@ -257,6 +258,15 @@ function resolveTask(reference: TaskReference): Task<any, any, any, any> {
   return reference instanceof Task ? reference : reference();
 }
 
+/** How far the step percentages may be from 100 (rounding of fractions such as 33.3). */
+const STEP_TOTAL_TOLERANCE = 1e-6;
+
+function checkHookReference(option: 'preTask' | 'afterTask', value: unknown): void {
+  if (value !== undefined && !(value instanceof Task) && typeof value !== 'function') {
+    invalidOption(option, 'a Task or a function that returns one', value);
+  }
+}
+
 /**
  * A unit of work: a function with typed data, optional steps and progress,
  * labels, an event stream, buffering, timeout, retries and error tracking.
@@ -278,8 +288,6 @@ export class Task<
   labels: Record<string, string>;
   taskFunction: ITaskFunction<TSetup, TResult>;
   taskSetup: ITaskSetupFunction<TSetup> | undefined;
-  preTask: TaskReference | undefined;
-  afterTask: TaskReference | undefined;
   catchErrors: boolean;
   readonly buffered: boolean;
   readonly bufferMax: number | undefined;
@@ -304,6 +312,8 @@ export class Task<
   #setupPromise: Promise<void> | undefined;
   #setupValue: TSetup = undefined as TSetup;
   #sinks: Subject<ITaskEvent>[] | undefined;
+  #preTask: TaskReference | undefined;
+  #afterTask: TaskReference | undefined;
   /** No timeout and no retry: a run without trigger options can take the plain path. */
   readonly #plain: boolean;
   // Settle handlers of plain runs, shared by every run that started in the same millisecond.
@@ -323,6 +333,17 @@ export class Task<
     if (options.name !== undefined && typeof options.name !== 'string') {
       invalidOption('name', 'a string', options.name);
     }
+    if (options.version !== undefined && typeof options.version !== 'string') {
+      invalidOption('version', 'a string', options.version);
+    }
+    if (options.data !== undefined && (typeof options.data !== 'object' || options.data === null)) {
+      invalidOption('data', 'an object', options.data);
+    }
+    validateBoolean('catchErrors', options.catchErrors);
+    validateBoolean('buffered', options.buffered);
+    const clock = options.clock === undefined ? systemClock : validateClock('clock', options.clock);
+    checkHookReference('preTask', options.preTask);
+    checkHookReference('afterTask', options.afterTask);
     if (options.taskSetup !== undefined && typeof options.taskSetup !== 'function') {
       invalidOption('taskSetup', 'a function', options.taskSetup);
     }
@@ -338,26 +359,31 @@ export class Task<
         invalidOption('bufferMax', 'a positive integer', max);
       }
     }
+    const labels: Record<string, string> = {};
     if (options.labels !== undefined) {
-      if (typeof options.labels !== 'object' || options.labels === null) {
+      if (typeof options.labels !== 'object' || options.labels === null || Array.isArray(options.labels)) {
         invalidOption('labels', 'an object of string values', options.labels);
       }
       for (const [key, value] of Object.entries(options.labels)) {
+        if (key === '__proto__') {
+          invalidOption('labels', 'an object of string values without the key `"__proto__"`', options.labels);
+        }
         if (typeof value !== 'string') invalidOption(`labels.${key}`, 'a string', value);
+        labels[key] = value;
       }
     }
 
     this.name = options.name ?? '';
     this.version = options.version;
     this.data = options.data ?? ({} as TData);
-    this.labels = { ...options.labels };
+    this.labels = labels;
     this.taskFunction = options.taskFunction;
     this.taskSetup = options.taskSetup;
-    this.preTask = options.preTask;
-    this.afterTask = options.afterTask;
+    this.#preTask = options.preTask;
+    this.#afterTask = options.afterTask;
     this.catchErrors = options.catchErrors ?? false;
     this.timeout = options.timeout;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = clock;
     this.#setupState = options.taskSetup === undefined ? SETUP_DONE : SETUP_NONE;
     this.retry = options.retry === undefined ? undefined : validateRetry(options.retry);
 
@@ -372,13 +398,16 @@ export class Task<
       if (!Array.isArray(options.steps)) invalidOption('steps', 'an array of step definitions', options.steps);
       this.#steps = [];
       this.#stepsByName = new Map();
+      let total = 0;
       for (const [index, definition] of options.steps.entries()) {
         if (typeof definition?.name !== 'string' || definition.name === '') {
           invalidOption(`steps[${index}].name`, 'a non-empty string', definition?.name);
         }
-        if (typeof definition.percentage !== 'number' || !(definition.percentage >= 0)) {
-          invalidOption(`steps[${index}].percentage`, 'a number >= 0', definition.percentage);
+        const percentage = definition.percentage;
+        if (typeof percentage !== 'number' || !(percentage >= 0) || !Number.isFinite(percentage)) {
+          invalidOption(`steps[${index}].percentage`, 'a finite number >= 0', percentage);
         }
+        total += percentage;
         if (this.#stepsByName.has(definition.name)) {
           throw new TypeError(
             `Expected step names to be unique, got \`"${definition.name}"\` twice (steps[${index}])`,
@@ -388,7 +417,31 @@ export class Task<
         this.#steps.push(step);
         this.#stepsByName.set(step.name, step);
       }
+      // Progress is the sum of the completed steps' percentages: it must be able to reach 100.
+      if (this.#steps.length > 0 && Math.abs(total - 100) > STEP_TOTAL_TOLERANCE) {
+        throw new TypeError(`Expected the percentages of \`steps\` to add up to 100, got ${total}`);
+      }
     }
+  }
+
+  /** Runs before every run, with the same input: a `Task`, or a function returning one. */
+  get preTask(): TaskReference | undefined {
+    return this.#preTask;
+  }
+
+  set preTask(value: TaskReference | undefined) {
+    checkHookReference('preTask', value);
+    this.#preTask = value;
+  }
+
+  /** Runs after every successful run, with its result: a `Task`, or a function returning one. */
+  get afterTask(): TaskReference | undefined {
+    return this.#afterTask;
+  }
+
+  set afterTask(value: TaskReference | undefined) {
+    checkHookReference('afterTask', value);
+    this.#afterTask = value;
   }
 
   /** Whether a run is in progress. */
@@ -440,8 +493,8 @@ export class Task<
       options?.signal === undefined &&
       this.#plain &&
       this.#setupState === SETUP_DONE &&
-      this.preTask === undefined &&
-      this.afterTask === undefined
+      this.#preTask === undefined &&
+      this.#afterTask === undefined
     ) {
       return this.#executePlain(input, options);
     }
@@ -541,7 +594,9 @@ export class Task<
     return date;
   }
 
+  /** Sets a label; the key `__proto__` is refused with a `TypeError`. */
   setLabel(key: string, value: string): void {
+    validateLabelKey(key);
     if (typeof value !== 'string') invalidOption(`labels.${key}`, 'a string', value);
     this.labels[key] = value;
   }
@@ -756,8 +811,8 @@ export class Task<
   /** preTask, setup, the attempts with their backoff, afterTask; stops early once `guard` aborts. */
   async #body(input: unknown, guard: LazyAbort | undefined): Promise<TResult> {
     const hookOptions = guard === undefined ? undefined : { signal: guard.signal };
-    if (this.preTask !== undefined) {
-      await resolveTask(this.preTask).trigger(input, hookOptions);
+    if (this.#preTask !== undefined) {
+      await resolveTask(this.#preTask).trigger(input, hookOptions);
       guard?.throwIfAborted();
     }
     if (this.#setupState !== SETUP_DONE) {
@@ -780,8 +835,8 @@ export class Task<
       }
     }
     guard?.throwIfAborted();
-    if (this.afterTask !== undefined) {
-      await resolveTask(this.afterTask).trigger(result, hookOptions);
+    if (this.#afterTask !== undefined) {
+      await resolveTask(this.#afterTask).trigger(result, hookOptions);
       guard?.throwIfAborted();
     }
     return result;
@@ -838,6 +893,14 @@ export class Task<
       }
     })();
     return this.#setupPromise;
+  }
+}
+
+/** @internal Checks the `taskArray` of a `Taskchain` or `Taskparallel`. */
+export function validateTaskArray(taskArray: unknown): void {
+  if (!Array.isArray(taskArray)) invalidOption('taskArray', 'an array of tasks', taskArray);
+  for (const [index, task] of taskArray.entries()) {
+    if (!(task instanceof Task)) invalidOption(`taskArray[${index}]`, 'a Task', task);
   }
 }
 

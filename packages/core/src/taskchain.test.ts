@@ -91,4 +91,17 @@ describe('Taskchain', () => {
   it('requires a taskArray', () => {
     expect(() => new Taskchain({ name: 'x' } as never)).toThrow('Expected `taskArray` to be an array of tasks');
   });
+
+  it('refuses a taskArray holding something other than tasks, and addTask of a non-task', () => {
+    expect(() => new Taskchain({ name: 'x', taskArray: [1, null] as never })).toThrow(
+      'Expected `taskArray[0]` to be a Task, got `1` (number)',
+    );
+    const task = new Task({ taskFunction: async () => {} });
+    expect(() => new Taskchain({ name: 'x', taskArray: [task, null] as never })).toThrow(
+      'Expected `taskArray[1]` to be a Task, got `null`',
+    );
+    const chain = new Taskchain({ name: 'x', taskArray: [task] });
+    expect(() => chain.addTask({ trigger: 'no' } as never)).toThrow(TypeError);
+    expect(chain.taskArray).toEqual([task]);
+  });
 });

@@ -1,5 +1,5 @@
 import { ChainError, invalidOption } from './errors.js';
-import { Task, type ITaskOptions } from './task.js';
+import { Task, type ITaskOptions, validateTaskArray } from './task.js';
 import type { AnyTask } from './ports.js';
 
 /** Options of `new Taskchain()`. */
@@ -17,7 +17,7 @@ export class Taskchain extends Task<undefined, [], Record<string, unknown>, any>
 
   constructor(options: ITaskchainOptions) {
     if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
-    if (!Array.isArray(options.taskArray)) invalidOption('taskArray', 'an array of tasks', options.taskArray);
+    validateTaskArray(options.taskArray);
     let self!: Taskchain;
     super({ ...options, taskFunction: (input) => self.#runChain(input) });
     self = this;
@@ -26,6 +26,7 @@ export class Taskchain extends Task<undefined, [], Record<string, unknown>, any>
 
   /** Appends a task to the chain. */
   addTask(task: AnyTask): void {
+    if (!(task instanceof Task)) invalidOption('task', 'a Task', task);
     this.taskArray.push(task);
   }
 

@@ -39,4 +39,12 @@ describe('Taskparallel', () => {
       await expect(parallel.trigger()).rejects.toThrow('sms gateway down');
     });
   });
+
+  it('refuses a taskArray holding something other than tasks', () => {
+    expect(() => new Taskparallel({ taskArray: [1, null] as never })).toThrow(TypeError);
+    expect(() => new Taskparallel({ taskArray: [1, null] as never })).toThrow(
+      'Expected `taskArray[0]` to be a Task, got `1` (number)',
+    );
+    expect(() => new Taskparallel({ taskArray: 'x' } as never)).toThrow('Expected `taskArray` to be an array of tasks');
+  });
 });

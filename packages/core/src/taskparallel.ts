@@ -1,5 +1,5 @@
 import { invalidOption } from './errors.js';
-import { Task, type ITaskOptions } from './task.js';
+import { Task, type ITaskOptions, validateTaskArray } from './task.js';
 import type { AnyTask } from './ports.js';
 
 /** Options of `new Taskparallel()`. */
@@ -14,7 +14,7 @@ export class Taskparallel extends Task<undefined, [], Record<string, unknown>, a
 
   constructor(options: ITaskparallelOptions) {
     if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
-    if (!Array.isArray(options.taskArray)) invalidOption('taskArray', 'an array of tasks', options.taskArray);
+    validateTaskArray(options.taskArray);
     let self!: Taskparallel;
     super({ ...options, taskFunction: (input) => Promise.all(self.taskArray.map((task) => task.trigger(input))) });
     self = this;

@@ -213,6 +213,16 @@ describe('TaskManager', () => {
       expect(manager.getTaskByName('TempTask')).toBeUndefined();
     });
 
+    it('registers nothing when its options are refused', async () => {
+      const manager = new TaskManager();
+      const taskFunction = vi.fn(async () => {});
+      await expect(manager.addExecuteRemoveTask(new Task({ name: 'temp', taskFunction }), 5 as never)).rejects.toThrow(
+        'Expected `options` to be an object',
+      );
+      expect(manager.getTaskByName('temp')).toBeUndefined();
+      expect(taskFunction).not.toHaveBeenCalled();
+    });
+
     it('removes the task even when it fails', async () => {
       const manager = new TaskManager();
       const task = new Task({
@@ -258,6 +268,36 @@ describe('TaskManager', () => {
     it('throws TaskNotFoundError when scheduling an unknown name', () => {
       const manager = new TaskManager({ scheduler: new ManualScheduler() });
       expect(() => manager.scheduleTaskByName('ghost', '* * * * *')).toThrow(TaskNotFoundError);
+    });
+
+    it('registers nothing when addAndScheduleTask is given a bad expression, so a retry works', () => {
+      const scheduler = new ManualScheduler();
+      const manager = new TaskManager({ scheduler });
+      expect(() => manager.addAndScheduleTask(noop('report'), 'invalid')).toThrow('Invalid cron expression "invalid"');
+      expect(manager.getTaskByName('report')).toBeUndefined();
+      expect(scheduler.schedules.has('report')).toBe(false);
+      const retry = noop('report');
+      manager.addAndScheduleTask(retry, '0 * * * *');
+      expect(manager.getTaskByName('report')).toBe(retry);
+      expect(scheduler.schedules.get('report')?.expression).toBe('0 * * * *');
+    });
+
+    it('schedules nothing when addAndScheduleTask is given a task it cannot register', () => {
+      const scheduler = new ManualScheduler();
+      const manager = new TaskManager({ scheduler });
+      manager.addTask(noop('taken'));
+      expect(() => manager.addAndScheduleTask(noop('taken'), '* * * * *')).toThrow('A different task named "taken"');
+      expect(() => manager.addAndScheduleTask(noop(''), '* * * * *')).toThrow(TypeError);
+      expect(() => manager.addAndScheduleTask(null as never, '* * * * *')).toThrow(TypeError);
+      expect(scheduler.schedules.size).toBe(0);
+    });
+
+    it('keeps a task that was registered before when scheduling it fails', () => {
+      const manager = new TaskManager({ scheduler: new ManualScheduler() });
+      const task = noop('kept');
+      manager.addTask(task);
+      expect(() => manager.addAndScheduleTask(task, 'invalid')).toThrow('Invalid cron expression');
+      expect(manager.getTaskByName('kept')).toBe(task);
     });
 
     it('lets the scheduler refuse a bad expression at schedule time', () => {
@@ -453,6 +493,27 @@ describe('TaskManager', () => {
       await scheduler.fire('elected', { scheduledTime: 7_000 });
       await manager.stop();
       expect(calls).toEqual(['start', 'fire:7000', 'run', 'update:succeeded', 'stop']);
+    });
+  });
+
+  describe('addConstraintGroup', () => {
+    it('registers nothing for a group without a name or one the engine refuses', () => {
+      const manager = new TaskManager();
+      const engine = {
+        addGroup: vi.fn((group: { name: string }) => {
+          if (group.name === 'refused') throw new TypeError('refused by the engine');
+        }),
+        removeGroup: vi.fn(),
+        run: vi.fn(),
+        stop: vi.fn(),
+      };
+      const group = (name: unknown) => ({ name, maxConcurrent: 1, cooldownMs: 0, createConstraintEngine: () => engine });
+      expect(() => manager.addConstraintGroup(group(5) as never)).toThrow('Expected `group.name` to be a non-empty string');
+      expect(() => manager.addConstraintGroup(group('refused') as never)).toThrow('refused by the engine');
+      expect(manager.constraintGroups).toEqual([]);
+      expect(engine.addGroup).toHaveBeenCalledTimes(1);
+      manager.addConstraintGroup(group('accepted') as never);
+      expect(manager.constraintGroups.map((added) => added.name)).toEqual(['accepted']);
     });
   });
 

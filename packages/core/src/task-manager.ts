@@ -135,6 +135,12 @@ export class TaskManager {
 
   /** Registers a task under its name and forwards its events to `taskSubject`. */
   addTask(task: AnyTask): void {
+    this.#checkNewTask(task);
+    this.#register(task);
+  }
+
+  /** Throws unless `task` can be registered; changes nothing. */
+  #checkNewTask(task: AnyTask): void {
     if (typeof task !== 'object' || task === null || typeof task.trigger !== 'function') {
       invalidOption('task', 'a Task', task);
     }
@@ -149,6 +155,9 @@ export class TaskManager {
           : `A different task named "${task.name}" is already registered with this TaskManager`,
       );
     }
+  }
+
+  #register(task: AnyTask): void {
     this.taskMap.set(task);
     if (this.#forwarding) task[kAttachSink](this.taskSubject);
     if (this.scheduler !== undefined) {
@@ -197,6 +206,9 @@ export class TaskManager {
 
   /** Adds a task, runs it once through the constraints, removes it and reports. */
   async addExecuteRemoveTask<TResult>(task: AnyTask & { trigger(input?: any): Promise<TResult> }, options?: { input?: unknown }): Promise<ITaskExecutionReport<TResult>> {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      invalidOption('options', 'an object such as `{ input }`', options);
+    }
     this.addTask(task);
     const startTime = this.clock.now();
     try {
@@ -243,6 +255,9 @@ export class TaskManager {
     if (typeof group !== 'object' || group === null || typeof group.createConstraintEngine !== 'function') {
       invalidOption('group', 'a TaskConstraintGroup', group);
     }
+    if (typeof group.name !== 'string' || group.name === '') {
+      invalidOption('group.name', 'a non-empty string', group.name);
+    }
     if (this.constraintGroups.some((existing) => existing.name === group.name)) {
       throw new TaskbufferError(`A constraint group named "${group.name}" is already registered with this TaskManager`);
     }
@@ -268,11 +283,17 @@ export class TaskManager {
   // Scheduling
   // -------------------------------------------------------------------------
 
-  /** Adds a task and schedules it with a cron expression. */
+  /**
+   * Adds a task and schedules it with a cron expression. When the task or the
+   * expression is refused, nothing is registered.
+   */
   addAndScheduleTask(task: AnyTask, cronExpression: string, options?: ScheduleOptions): void {
-    this.#requireScheduler();
-    if (this.taskMap.get(task.name) !== task) this.addTask(task);
-    this.scheduleTaskByName(task.name, cronExpression, options);
+    const scheduler = this.#requireScheduler();
+    const registered = typeof task === 'object' && task !== null && this.taskMap.get(task.name) === task;
+    if (!registered) this.#checkNewTask(task);
+    // The scheduler refuses a bad expression or option here, before the task is registered.
+    scheduler.schedule(task.name, cronExpression, options);
+    if (!registered) this.#register(task);
   }
 
   /** Schedules a registered task; throws for an unknown name or an invalid expression. */

@@ -89,6 +89,20 @@ export class ChainError extends TaskbufferError {
   }
 }
 
+/**
+ * The hooks (`preTask`, `afterTask`) reachable from a task form a cycle, or
+ * reach one task twice. `paths` holds the task names along the offending
+ * path: one path for a cycle (it ends with the task it started from), two for
+ * a task reached twice.
+ */
+export class TaskHookError extends TaskbufferError {
+  readonly paths: string[][];
+  constructor(message: string, paths: string[][]) {
+    super(message);
+    this.paths = paths;
+  }
+}
+
 /** A trigger was still waiting when its manager stopped or its group went away. */
 export class TaskCancelledError extends TaskbufferError {
   readonly taskName: string;

@@ -20,6 +20,7 @@ export {
   MissingPortError,
   TaskAbortedError,
   TaskCancelledError,
+  TaskHookError,
   TaskNotFoundError,
   TaskTimeoutError,
   TaskbufferError,

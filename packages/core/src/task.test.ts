@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TaskAbortedError, TaskTimeoutError } from './errors.js';
+import { TaskAbortedError, TaskHookError, TaskTimeoutError } from './errors.js';
 import { Task } from './task.js';
 import { TaskDebounced } from './task-debounced.js';
 import { TaskOnce } from './task-once.js';
@@ -912,6 +912,104 @@ describe('Task', () => {
       await task.trigger();
       await task.trigger();
       expect(log).toEqual(['pre', 'setup', 'run', 'pre', 'run']);
+    });
+
+    it('refuses an assignment that closes a cycle of hooks, naming the cycle', async () => {
+      const a = new Task({ name: 'a', taskFunction: async () => 'a' });
+      const b = new Task({ name: 'b', taskFunction: async () => 'b' });
+      a.afterTask = b;
+      let error: unknown;
+      try {
+        b.afterTask = a;
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(TaskHookError);
+      expect((error as TaskHookError).message).toBe('The hooks of task "b" form a cycle: b → a → b');
+      expect((error as TaskHookError).paths).toEqual([['b', 'a', 'b']]);
+      expect(b.afterTask).toBeUndefined();
+      await expect(a.trigger()).resolves.toBe('a');
+      expect(() => {
+        a.preTask = a;
+      }).toThrow('form a cycle: a → a');
+    });
+
+    it('fails the run before any hook starts when hooks given as functions form a cycle', async () => {
+      const ran: string[] = [];
+      // Without the check this would recurse until the guard below stops it.
+      const guard = () => {
+        if (ran.length > 20) throw new Error('ran away');
+      };
+      const a: Task = new Task({
+        name: 'a',
+        afterTask: () => b,
+        taskFunction: async () => {
+          guard();
+          ran.push('a');
+        },
+      });
+      const b: Task = new Task({
+        name: 'b',
+        afterTask: () => a,
+        taskFunction: async () => {
+          guard();
+          ran.push('b');
+        },
+      });
+      const error = await a.trigger().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(TaskHookError);
+      expect((error as Error).message).toBe('The hooks of task "a" form a cycle: a → b → a');
+      expect(ran).toEqual([]);
+      expect(a.status).toBe('failed');
+      expect(a.errorCount).toBe(1);
+    });
+
+    it('checks again at the next trigger once a hook somewhere down the line changed', async () => {
+      const ran: string[] = [];
+      const a = new Task({ name: 'a', taskFunction: async () => void ran.push('a') });
+      const b = new Task({
+        name: 'b',
+        taskFunction: async () => {
+          if (ran.length > 20) throw new Error('ran away');
+          ran.push('b');
+        },
+      });
+      a.afterTask = b;
+      await a.trigger();
+      expect(ran).toEqual(['a', 'b']);
+      b.afterTask = () => a;
+      await expect(a.trigger()).rejects.toThrow('form a cycle: a → b → a');
+      expect(ran).toEqual(['a', 'b']);
+    });
+
+    it('refuses hooks that reach one task twice, naming both paths', () => {
+      const d = new Task({ name: 'd', taskFunction: async () => {} });
+      const b = new Task({ name: 'b', afterTask: d, taskFunction: async () => {} });
+      const c = new Task({ name: 'c', afterTask: d, taskFunction: async () => {} });
+      let error: unknown;
+      try {
+        new Task({ name: 'a', preTask: b, afterTask: c, taskFunction: async () => {} });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(TaskHookError);
+      expect((error as TaskHookError).paths).toEqual([
+        ['a', 'b', 'd'],
+        ['a', 'c', 'd'],
+      ]);
+      expect((error as Error).message).toContain('Task "d" is reached twice through the hooks of "a": a → b → d and a → c → d');
+      const log = new Task({ name: 'log', taskFunction: async () => {} });
+      expect(() => new Task({ name: 'main', preTask: log, afterTask: log, taskFunction: async () => {} })).toThrow(
+        'Task "log" is reached twice through the hooks of "main": main → log and main → log',
+      );
+    });
+
+    it('lets several tasks share one hook task', async () => {
+      const cleanup = new Task({ name: 'cleanup', taskFunction: vi.fn(async () => {}) });
+      const x = new Task({ name: 'x', afterTask: cleanup, taskFunction: async () => 'x' });
+      const y = new Task({ name: 'y', afterTask: () => cleanup, taskFunction: async () => 'y' });
+      await expect(Promise.all([x.trigger(), y.trigger()])).resolves.toEqual(['x', 'y']);
+      expect(cleanup.taskFunction).toHaveBeenCalledTimes(2);
     });
 
     it('does not run the task when the pre task fails', async () => {

@@ -10,6 +10,7 @@ import {
   kScheduleInfo,
   toError,
 } from './internal.js';
+import { checkHooks, hooksChanged } from './hooks.js';
 import { TaskStep } from './task-step.js';
 import { validateBoolean, validateClock, validateLabelKey } from './validation.js';
 import type {
@@ -422,6 +423,7 @@ export class Task<
         throw new TypeError(`Expected the percentages of \`steps\` to add up to 100, got ${total}`);
       }
     }
+    if (this.#preTask !== undefined || this.#afterTask !== undefined) checkHooks(this, false);
   }
 
   /** Runs before every run, with the same input: a `Task`, or a function returning one. */
@@ -429,9 +431,18 @@ export class Task<
     return this.#preTask;
   }
 
+  /** Throws a `TaskHookError` (and keeps the previous hook) when the new one closes a cycle. */
   set preTask(value: TaskReference | undefined) {
     checkHookReference('preTask', value);
+    const previous = this.#preTask;
     this.#preTask = value;
+    hooksChanged();
+    try {
+      checkHooks(this, false);
+    } catch (error) {
+      this.#preTask = previous;
+      throw error;
+    }
   }
 
   /** Runs after every successful run, with its result: a `Task`, or a function returning one. */
@@ -439,9 +450,18 @@ export class Task<
     return this.#afterTask;
   }
 
+  /** Throws a `TaskHookError` (and keeps the previous hook) when the new one closes a cycle. */
   set afterTask(value: TaskReference | undefined) {
     checkHookReference('afterTask', value);
+    const previous = this.#afterTask;
     this.#afterTask = value;
+    hooksChanged();
+    try {
+      checkHooks(this, false);
+    } catch (error) {
+      this.#afterTask = previous;
+      throw error;
+    }
   }
 
   /** Whether a run is in progress. */
@@ -811,6 +831,8 @@ export class Task<
   /** preTask, setup, the attempts with their backoff, afterTask; stops early once `guard` aborts. */
   async #body(input: unknown, guard: LazyAbort | undefined): Promise<TResult> {
     const hookOptions = guard === undefined ? undefined : { signal: guard.signal };
+    // Hooks given as functions are only known now; a cycle fails the run before any hook starts.
+    if (this.#preTask !== undefined || this.#afterTask !== undefined) checkHooks(this, true);
     if (this.#preTask !== undefined) {
       await resolveTask(this.#preTask).trigger(input, hookOptions);
       guard?.throwIfAborted();

@@ -11,6 +11,7 @@ import {
   toError,
 } from './internal.js';
 import { checkHooks, hooksChanged } from './hooks.js';
+import { kRunSignal } from './nested-run.js';
 import { TaskStep } from './task-step.js';
 import { validateBoolean, validateClock, validateLabelKey } from './validation.js';
 import type {
@@ -119,6 +120,11 @@ class RunContext implements ITaskRunContext {
   get signal(): AbortSignal {
     // Without a timeout or a caller's signal nothing ever aborts the run.
     return (this.#abort ?? new LazyAbort()).signal;
+  }
+
+  /** @internal The run's signal, or `undefined` when nothing can abort the run. */
+  get [kRunSignal](): AbortSignal | undefined {
+    return this.#abort?.signal;
   }
 }
 

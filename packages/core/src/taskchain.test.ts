@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { ChainError } from './errors.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ChainError, TaskAbortedError, TaskTimeoutError } from './errors.js';
 import { Task } from './task.js';
 import { Taskchain } from './taskchain.js';
 
@@ -63,6 +63,135 @@ describe('Taskchain', () => {
       expect(chainError.message).toContain('schema mismatch');
       expect(ran).toEqual(['backup']);
     });
+  });
+
+  describe('timeout and signal', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** A step that records when it starts and ends, and whether its signal aborted; it ignores the signal. */
+    function slowStep(name: string, log: string[], ms: number) {
+      return new Task({
+        name,
+        taskFunction: async (input: unknown, _setup, { signal }) => {
+          log.push(`${name} start`);
+          signal.addEventListener('abort', () => log.push(`${name} aborted`));
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          log.push(`${name} end`);
+          return input;
+        },
+      });
+    }
+
+    it('aborts the step under way at its timeout and starts no further step', async () => {
+      vi.useFakeTimers();
+      const log: string[] = [];
+      const finished = vi.fn();
+      const chain = new Taskchain({
+        name: 'migration',
+        timeout: 50,
+        taskArray: [slowStep('backup', log, 30), slowStep('migrate', log, 100), slowStep('verify', log, 10)],
+      });
+      const run = chain.trigger(undefined, { onFinished: finished });
+      const outcome = run.catch((caught: unknown) => caught);
+      await vi.advanceTimersByTimeAsync(50);
+      const error = await outcome;
+      expect(error).toBeInstanceOf(TaskTimeoutError);
+      expect(log).toEqual(['backup start', 'backup end', 'migrate start', 'migrate aborted']);
+      // The step ignores its signal: the chain counts as running until it has returned.
+      expect(chain.running).toBe(true);
+      expect(finished).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(log).toEqual(['backup start', 'backup end', 'migrate start', 'migrate aborted', 'migrate end']);
+      expect(chain.running).toBe(false);
+      expect(finished).toHaveBeenCalledTimes(1);
+    });
+
+    it('runs a rollback in catch with no step of the chain running beside it (spec pattern)', async () => {
+      vi.useFakeTimers();
+      const log: string[] = [];
+      const migration = new Taskchain({
+        name: 'DatabaseMigration',
+        timeout: 50,
+        taskArray: [slowStep('backup', log, 10), slowStep('runMigrations', log, 60), slowStep('verifyIntegrity', log, 10)],
+      });
+      const rollbackTask = new Task({ name: 'rollback', taskFunction: async () => void log.push('rollback') });
+      const done = (async () => {
+        try {
+          await migration.trigger();
+        } catch {
+          await rollbackTask.trigger();
+        }
+      })();
+      await vi.advanceTimersByTimeAsync(1_000);
+      await done;
+      expect(log).not.toContain('verifyIntegrity start');
+      expect(log.indexOf('rollback')).toBeGreaterThan(log.indexOf('runMigrations aborted'));
+    });
+
+    it("aborts the step under way when the caller's signal aborts", async () => {
+      const controller = new AbortController();
+      let stepSignal: AbortSignal | undefined;
+      let started!: () => void;
+      const stepStarted = new Promise<void>((resolve) => (started = resolve));
+      let finished!: () => void;
+      const chainFinished = new Promise<void>((resolve) => (finished = resolve));
+      const second = vi.fn(async () => 'second');
+      const chain = new Taskchain({
+        name: 'chain',
+        taskArray: [
+          new Task({
+            name: 'waits',
+            taskFunction: (_input: unknown, _setup, { signal }) => {
+              stepSignal = signal;
+              started();
+              return new Promise((_resolve, reject) => {
+                signal.addEventListener('abort', () => reject(signal.reason));
+              });
+            },
+          }),
+          new Task({ name: 'second', taskFunction: second }),
+        ],
+      });
+      const run = chain.trigger(undefined, { signal: controller.signal, onFinished: finished });
+      await stepStarted;
+      controller.abort(new Error('user cancelled'));
+      await expect(run).rejects.toBeInstanceOf(TaskAbortedError);
+      expect(stepSignal?.aborted).toBe(true);
+      await chainFinished;
+      expect(chain.running).toBe(false);
+      expect(second).not.toHaveBeenCalled();
+    });
+
+    it('passes the abort on to the steps of a nested chain', async () => {
+      vi.useFakeTimers();
+      const log: string[] = [];
+      const inner = new Taskchain({ name: 'inner', taskArray: [slowStep('deep', log, 100), slowStep('after', log, 1)] });
+      const outer = new Taskchain({ name: 'outer', timeout: 20, taskArray: [inner] });
+      const outcome = outer.trigger().catch((caught: unknown) => caught);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(await outcome).toBeInstanceOf(TaskTimeoutError);
+      expect(log).toEqual(['deep start', 'deep aborted', 'deep end']);
+    });
+  });
+
+  it('names a step that threw a value String() cannot convert', async () => {
+    const chain = new Taskchain({
+      name: 'odd',
+      taskArray: [
+        new Task({
+          name: 'thrower',
+          taskFunction: () => {
+            throw Object.create(null);
+          },
+        }),
+      ],
+    });
+    const error = await chain.trigger().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ChainError);
+    expect((error as ChainError).taskName).toBe('thrower');
+    expect(chain.errorCount).toBe(1);
   });
 
   describe('addTask, removeTask, shiftTask', () => {

@@ -7,11 +7,11 @@ function task(name: string, overrides: Partial<DashboardTask> = {}): DashboardTa
 }
 
 function snapshot(tasks: DashboardTask[], time = 1000): DashboardSnapshot {
-  return { time, tasks, scheduled: [], nextRuns: [], constraintGroups: [], actions: {} };
+  return { protocol: 1, time, tasks, scheduled: [], nextRuns: [], constraintGroups: [], actions: {} };
 }
 
 function update(tasks: DashboardTask[], events: DashboardUpdate['events'] = [], droppedEvents = 0): DashboardUpdate {
-  return { time: 2000, tasks, events, droppedEvents };
+  return { protocol: 1, time: 2000, tasks, events, droppedEvents };
 }
 
 describe('parseLabelFilter', () => {

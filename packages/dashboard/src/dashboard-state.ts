@@ -2,6 +2,7 @@ import type { ConstraintGroupSnapshot } from '@taskbuffer/core';
 import type {
   DashboardActions,
   DashboardEvent,
+  DashboardRun,
   DashboardScheduledRun,
   DashboardScheduledTask,
   DashboardSnapshot,
@@ -80,6 +81,10 @@ export class DashboardState {
   actions: DashboardActions = {};
   /** Grows with every change; a view can compare it to skip work. */
   version = 0;
+  /** Grows with every change of the runs. */
+  runsVersion = 0;
+  #runs = new Map<string, DashboardRun[]>();
+  #runsPerTask = 200;
 
   constructor(historySize = 50) {
     this.#historySize = historySize;
@@ -110,6 +115,30 @@ export class DashboardState {
     return this.#droppedEvents;
   }
 
+  /** Runs kept per task (the server's figure, once a snapshot said it). */
+  get runsPerTask(): number {
+    return this.#runsPerTask;
+  }
+
+  /** The runs of a task, oldest first. */
+  runsOf(name: string): readonly DashboardRun[] {
+    return this.#runs.get(name) ?? [];
+  }
+
+  /** How many runs are kept over all tasks. */
+  get runCount(): number {
+    let count = 0;
+    for (const runs of this.#runs.values()) count += runs.length;
+    return count;
+  }
+
+  /** Every instance that runs came from, sorted. */
+  instanceIds(): string[] {
+    const ids = new Set<string>();
+    for (const runs of this.#runs.values()) for (const run of runs) if (run.instanceId !== undefined) ids.add(run.instanceId);
+    return [...ids].sort();
+  }
+
   getTask(name: string): DashboardTask | undefined {
     return this.#tasks.get(name);
   }
@@ -137,6 +166,11 @@ export class DashboardState {
     this.constraintGroups = snapshot.constraintGroups;
     this.constraintGroupsTime = snapshot.time;
     this.actions = snapshot.actions;
+    if (snapshot.runsPerTask !== undefined) this.#runsPerTask = snapshot.runsPerTask;
+    if (snapshot.runs !== undefined) {
+      this.#runs = new Map();
+      this.#upsertRuns(snapshot.runs);
+    }
     this.version++;
   }
 
@@ -159,7 +193,27 @@ export class DashboardState {
       this.constraintGroups = update.constraintGroups;
       this.constraintGroupsTime = update.time;
     }
+    if (update.runs !== undefined && update.runs.length > 0) this.#upsertRuns(update.runs);
     this.version++;
+  }
+
+  #upsertRuns(runs: readonly DashboardRun[]): void {
+    for (const run of runs) {
+      let list = this.#runs.get(run.taskName);
+      if (list === undefined) {
+        list = [];
+        this.#runs.set(run.taskName, list);
+      }
+      // A changed run is almost always one of the newest: search from the end.
+      let index = list.length - 1;
+      while (index >= 0 && list[index]!.id !== run.id) index--;
+      if (index >= 0) list[index] = run;
+      else {
+        list.push(run);
+        if (list.length > this.#runsPerTask) list.splice(0, list.length - this.#runsPerTask);
+      }
+    }
+    this.runsVersion++;
   }
 
   /** Forgets everything (another source is being watched). */
@@ -173,6 +227,8 @@ export class DashboardState {
     this.constraintGroups = [];
     this.constraintGroupsTime = 0;
     this.actions = {};
+    this.#runs = new Map();
+    this.runsVersion++;
     this.version++;
   }
 

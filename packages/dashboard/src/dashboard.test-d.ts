@@ -2,12 +2,12 @@ import type { RequestListener } from 'node:http';
 import { TaskManager } from '@taskbuffer/core';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { TaskbufferDashboard } from './browser/taskbuffer-dashboard.js';
-import type { DashboardSource, DashboardTask } from './protocol.js';
+import type { DashboardManager, DashboardTask } from './protocol.js';
 import { type DashboardHandler, createDashboardHandler } from './server/dashboard-handler.js';
 
-describe('DashboardSource', () => {
+describe('DashboardManager', () => {
   it('is satisfied by a TaskManager', () => {
-    expectTypeOf<TaskManager>().toMatchTypeOf<DashboardSource>();
+    expectTypeOf<TaskManager>().toMatchTypeOf<DashboardManager>();
   });
 });
 
@@ -17,7 +17,7 @@ describe('TaskbufferDashboard', () => {
   });
 
   it('takes a manager, a source URL, a theme and a label filter', () => {
-    expectTypeOf<TaskbufferDashboard['taskManager']>().toEqualTypeOf<DashboardSource | undefined>();
+    expectTypeOf<TaskbufferDashboard['taskManager']>().toEqualTypeOf<DashboardManager | undefined>();
     expectTypeOf<TaskbufferDashboard['src']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<TaskbufferDashboard['theme']>().toEqualTypeOf<'auto' | 'light' | 'dark'>();
     expectTypeOf<TaskbufferDashboard['refreshInterval']>().toEqualTypeOf<number>();

@@ -1,6 +1,12 @@
 import type { ITaskEvent, ITaskMetadata } from '@taskbuffer/core';
 import { invalidOption } from './errors.js';
-import { type DashboardEvent, type DashboardUpdate, toDashboardEvent, toDashboardTask } from './protocol.js';
+import {
+  DASHBOARD_PROTOCOL_VERSION,
+  type DashboardEvent,
+  type DashboardUpdate,
+  toDashboardEvent,
+  toDashboardTask,
+} from './protocol.js';
 
 /** Runs `callback` later; returns a function that cancels it. */
 export type FlushScheduler = (callback: () => void) => () => void;
@@ -50,15 +56,16 @@ export class EventCoalescer {
     return this.#cancel !== undefined;
   }
 
-  push(event: ITaskEvent): void {
+  /** Takes an event; `entry` is its JSON form when the caller has made it already. */
+  push(event: ITaskEvent, entry?: DashboardEvent): void {
     // Re-inserting moves the task to the end, so an update lists tasks in the order they last changed.
     this.#tasks.delete(event.task.name);
     this.#tasks.set(event.task.name, event.task);
     if (this.#maxEvents > 0) {
-      const entry = toDashboardEvent(event);
-      if (this.#events.length < this.#maxEvents) this.#events.push(entry);
+      const converted = entry ?? toDashboardEvent(event);
+      if (this.#events.length < this.#maxEvents) this.#events.push(converted);
       else {
-        this.#events[this.#start] = entry;
+        this.#events[this.#start] = converted;
         this.#start = (this.#start + 1) % this.#maxEvents;
         this.#dropped++;
       }
@@ -76,7 +83,13 @@ export class EventCoalescer {
     for (const metadata of this.#tasks.values()) tasks.push(toDashboardTask(metadata));
     const events =
       this.#start === 0 ? this.#events : [...this.#events.slice(this.#start), ...this.#events.slice(0, this.#start)];
-    const update: DashboardUpdate = { time: this.#now(), tasks, events, droppedEvents: this.#dropped };
+    const update: DashboardUpdate = {
+      protocol: DASHBOARD_PROTOCOL_VERSION,
+      time: this.#now(),
+      tasks,
+      events,
+      droppedEvents: this.#dropped,
+    };
     this.#tasks = new Map();
     this.#events = [];
     this.#start = 0;

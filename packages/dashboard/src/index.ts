@@ -6,7 +6,14 @@ export { DashboardState, matchesLabel, parseLabelFilter, sameTask } from './dash
 export type { LabelFilter } from './dashboard-state.js';
 export { EventCoalescer } from './event-coalescer.js';
 export type { EventCoalescerOptions, FlushScheduler } from './event-coalescer.js';
+export { DashboardTaskNotFoundError, createLocalDashboardSource } from './local-source.js';
+export type { LocalDashboardSource, LocalDashboardSourceOptions } from './local-source.js';
+export { RunHistory } from './run-history.js';
+export type { RunHistoryOptions } from './run-history.js';
+export { percentile, runDuration, runStats } from './run-stats.js';
+export type { RunStats } from './run-stats.js';
 export {
+  DASHBOARD_PROTOCOL_VERSION,
   createSnapshot,
   getConstraintGroupSnapshots,
   toDashboardEvent,
@@ -15,10 +22,16 @@ export {
 export type {
   DashboardActions,
   DashboardEvent,
+  DashboardManager,
+  DashboardRun,
+  DashboardRunStatus,
   DashboardScheduledRun,
   DashboardScheduledTask,
   DashboardSnapshot,
+  DashboardSnapshotRequest,
   DashboardSource,
+  DashboardSourceListener,
+  DashboardSubscription,
   DashboardTask,
   DashboardUpdate,
   SnapshotOptions,

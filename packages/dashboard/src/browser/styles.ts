@@ -113,6 +113,9 @@ export const dashboardStyles = css`
     color: var(--tb-text);
     font-variant-numeric: tabular-nums;
   }
+  select {
+    max-width: 100%;
+  }
   select,
   button {
     font: inherit;
@@ -152,6 +155,11 @@ export const dashboardStyles = css`
     color: var(--tb-fail);
     background: color-mix(in srgb, var(--tb-fail) 10%, var(--tb-surface));
   }
+  .banner.warn {
+    border-color: var(--tb-warn);
+    color: var(--tb-text);
+    background: color-mix(in srgb, var(--tb-warn) 12%, var(--tb-surface));
+  }
   .notice {
     font-size: 13px;
     color: var(--tb-muted);
@@ -188,10 +196,16 @@ export const dashboardStyles = css`
     border-bottom: 1px solid var(--tb-border);
     font-weight: 600;
   }
+  .task-list {
+    container-type: inline-size;
+  }
   .task-row {
     display: grid;
-    grid-template-columns: minmax(190px, 2.2fr) 92px minmax(150px, 2fr) 44px 70px 66px minmax(90px, 1.4fr) var(--tb-action-column, 0px);
-    gap: 10px;
+    /* Every column can shrink to its minimum, and the minimums fit an 830 px panel with room to spare. */
+    grid-template-columns:
+      minmax(120px, 2.2fr) 88px minmax(90px, 2fr) 40px 64px 62px minmax(60px, 1.4fr)
+      var(--tb-action-column, 0px);
+    gap: 8px;
     align-items: center;
     padding: 8px 14px;
     border-bottom: 1px solid var(--tb-border);
@@ -213,12 +227,85 @@ export const dashboardStyles = css`
   .name {
     min-width: 0;
   }
-  .name strong {
+  /* The whole name shows, wrapped where it must: no one has to hover to read it. */
+  .task-name {
     display: block;
+    max-width: 100%;
+    padding: 0;
+    border: none;
+    background: none;
     font-weight: 600;
-    overflow: hidden;
-    text-overflow: ellipsis;
-    white-space: nowrap;
+    font-size: 14px;
+    text-align: left;
+    overflow-wrap: anywhere;
+    cursor: pointer;
+  }
+  .task-name:hover {
+    color: var(--tb-accent);
+    text-decoration: underline;
+  }
+  .task-name[aria-expanded='true'] {
+    color: var(--tb-accent);
+  }
+  .chip.cron {
+    display: inline-flex;
+    align-items: center;
+    gap: 3px;
+  }
+  .icon {
+    flex: none;
+  }
+  .wrap {
+    overflow-wrap: anywhere;
+    white-space: normal;
+  }
+  /* A narrow panel stacks each task: name and status, then progress, then the figures. */
+  @container (max-width: 640px) {
+    .task-row {
+      grid-template-columns: minmax(0, 1fr) auto auto;
+      grid-template-areas:
+        'name status action'
+        'progress progress progress'
+        'runs last avg'
+        'error error error';
+      row-gap: 4px;
+    }
+    .task-row.head {
+      display: none;
+    }
+    .task-row > .name {
+      grid-area: name;
+    }
+    .task-row > .status-cell {
+      grid-area: status;
+    }
+    .task-row > .progress {
+      grid-area: progress;
+    }
+    .task-row > .runs-cell {
+      grid-area: runs;
+      text-align: left;
+    }
+    .task-row > .last-cell {
+      grid-area: last;
+    }
+    .task-row > .avg-cell {
+      grid-area: avg;
+    }
+    .task-row > .error-cell {
+      grid-area: error;
+      white-space: normal;
+    }
+    .task-row > .action-cell {
+      grid-area: action;
+    }
+    .runs-cell::before,
+    .last-cell::before,
+    .avg-cell::before {
+      content: attr(data-label) ': ';
+      color: var(--tb-muted);
+      font-size: 12px;
+    }
   }
   .chips {
     display: flex;
@@ -438,6 +525,160 @@ export const dashboardStyles = css`
   }
   .toast {
     font-size: 12px;
+    color: var(--tb-muted);
+  }
+  .section-head {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 6px 10px;
+    border-bottom: 1px solid var(--tb-border);
+    padding-right: 14px;
+  }
+  .section-head h2 {
+    border-bottom: none;
+    flex: 1 1 auto;
+    min-width: 0;
+  }
+  .section-head button {
+    padding: 2px 8px;
+  }
+  .timeline {
+    margin-bottom: 16px;
+  }
+  .timeline-controls {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 6px;
+    align-items: center;
+    padding: 6px 0 6px 14px;
+  }
+  .timeline-controls button[aria-pressed='true'] {
+    border-color: var(--tb-accent);
+    color: var(--tb-accent);
+  }
+  .legend {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 4px 6px;
+    padding: 6px 14px 0;
+    font-size: 11px;
+    color: var(--tb-muted);
+  }
+  .legend .key {
+    display: inline-block;
+    width: 12px;
+    height: 8px;
+    border-radius: 2px;
+    margin-left: 6px;
+  }
+  .key.running {
+    background: var(--tb-accent);
+  }
+  .key.completed {
+    background: var(--tb-ok);
+  }
+  .key.failed {
+    background: var(--tb-fail);
+  }
+  .key.cancelled {
+    background: var(--tb-muted);
+  }
+  .key.skipped {
+    width: 2px;
+    background: var(--tb-warn);
+  }
+  .key.wait,
+  .key.cooldown {
+    height: 6px;
+    background: repeating-linear-gradient(135deg, var(--tb-muted) 0 1px, transparent 1px 4px);
+  }
+  .key.cooldown {
+    background: repeating-linear-gradient(135deg, var(--tb-warn) 0 1px, transparent 1px 4px);
+  }
+  .key.ghost {
+    width: 1px;
+    border-left: 1px dashed var(--tb-muted);
+  }
+  .timeline-scroll {
+    max-height: min(50vh, 420px);
+    overflow-x: hidden;
+    overflow-y: auto;
+    padding: 4px 0;
+  }
+  .timeline-canvas {
+    display: block;
+    width: 100%;
+  }
+  .timeline-canvas:focus-visible {
+    outline: 2px solid var(--tb-accent);
+    outline-offset: -2px;
+  }
+  .run-detail {
+    min-height: 1.6em;
+    padding: 4px 14px 8px;
+    font-size: 12px;
+    color: var(--tb-muted);
+    overflow-wrap: anywhere;
+  }
+  .run-table {
+    border-top: 1px solid var(--tb-border);
+    max-height: 360px;
+    overflow-y: auto;
+    overflow-x: hidden;
+    font-size: 12px;
+  }
+  .run-table-row {
+    display: grid;
+    grid-template-columns: minmax(0, 2fr) 76px 64px 58px 58px minmax(0, 1fr) minmax(0, 2fr);
+    gap: 6px;
+    padding: 3px 14px;
+    border-bottom: 1px solid var(--tb-border);
+  }
+  .run-table-row.head {
+    color: var(--tb-muted);
+    background: var(--tb-surface-2);
+  }
+  .run-table-row > span {
+    min-width: 0;
+    overflow-wrap: anywhere;
+  }
+  @container (max-width: 640px) {
+    .run-table-row {
+      grid-template-columns: minmax(0, 1fr) auto auto;
+    }
+  }
+  .timeline {
+    container-type: inline-size;
+  }
+  .stats-grid {
+    display: grid;
+    grid-template-columns: repeat(4, minmax(0, 1fr));
+    gap: 8px;
+    margin: 0;
+    padding: 10px 14px 4px;
+  }
+  .stats-grid dt {
+    font-size: 11px;
+    color: var(--tb-muted);
+  }
+  .stats-grid dd {
+    margin: 0;
+    font-weight: 600;
+    font-variant-numeric: tabular-nums;
+  }
+  .sparkline {
+    display: block;
+    width: calc(100% - 28px);
+    height: 32px;
+    margin: 4px 14px 8px;
+    color: var(--tb-accent);
+  }
+  .event-type.running {
+    color: var(--tb-accent);
+  }
+  .event-type.cancelled {
     color: var(--tb-muted);
   }
 `;

@@ -4,17 +4,28 @@ import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { DashboardState, type LabelFilter, matchesLabel, parseLabelFilter } from '../dashboard-state.js';
 import { invalidOption } from '../errors.js';
-import { EventCoalescer } from '../event-coalescer.js';
-import {
-  type DashboardEvent,
-  type DashboardSnapshot,
-  type DashboardSource,
-  type DashboardTask,
-  type DashboardUpdate,
-  createSnapshot,
-  getConstraintGroupSnapshots,
+import { assertManager, createLocalDashboardSource } from '../local-source.js';
+import type {
+  DashboardEvent,
+  DashboardManager,
+  DashboardRun,
+  DashboardSnapshot,
+  DashboardSource,
+  DashboardTask,
 } from '../protocol.js';
+import { runDuration, runStats } from '../run-stats.js';
+import { readSnapshot, readUpdate } from '../wire.js';
 import { dashboardStyles } from './styles.js';
+import {
+  type TimelineColors,
+  type TimelineLane,
+  type TimelineView,
+  drawTimeline,
+  runAt,
+  runBegin,
+  timelineHeight,
+  visibleRuns,
+} from './timeline-model.js';
 
 /** `auto` follows `prefers-color-scheme`. */
 export type DashboardTheme = 'auto' | 'light' | 'dark';
@@ -26,6 +37,15 @@ export type DashboardTheme = 'auto' | 'light' | 'dark';
 export type DashboardConnectionState = 'idle' | 'local' | 'connecting' | 'live' | 'disconnected';
 
 const RETRY_MIN_MS = 1000;
+/** Zoom levels of the timeline, in minutes. */
+const ZOOM_MINUTES = [1, 2, 5, 10, 15, 30, 60] as const;
+const LANE_HEIGHT = 16;
+const AXIS_HEIGHT = 20;
+const GUTTER = 150;
+/** Rows of the table view of the timeline. */
+const TABLE_LIMIT = 500;
+/** Runs listed in a task's history panel. */
+const HISTORY_LIST_LIMIT = 30;
 const RETRY_MAX_MS = 15_000;
 const THEMES: readonly DashboardTheme[] = ['auto', 'light', 'dark'];
 
@@ -46,6 +66,27 @@ function formatDuration(ms: number | undefined): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
   const minutes = Math.floor(ms / 60_000);
   return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** A short line about a run, for its tooltip and the live region. */
+function describeRun(run: DashboardRun, now: number): string {
+  const parts = [`${run.taskName}: ${run.status}`];
+  const begin = run.startedAt ?? run.queuedAt ?? run.endedAt;
+  if (begin !== undefined) parts.push(`at ${formatTime(begin)}`);
+  const duration = runDuration(run) ?? (run.status === 'running' && run.startedAt !== undefined ? now - run.startedAt : undefined);
+  if (duration !== undefined) parts.push(`took ${formatDuration(duration)}`);
+  if (run.queuedAt !== undefined) {
+    const waited = (run.startedAt ?? run.endedAt ?? now) - run.queuedAt;
+    parts.push(`waited ${formatDuration(waited)}${run.waitedOn ? ` on ${run.waitedOn}` : ''}${run.cooldownMs ? ' (cooldown)' : ''}`);
+  }
+  if (run.attempt !== undefined) parts.push(`attempt ${run.attempt + 1}`);
+  if (run.instanceId !== undefined) parts.push(`instance ${run.instanceId}`);
+  if (run.tick !== undefined) parts.push(`tick ${formatTime(run.tick)}`);
+  if (run.fence !== undefined) parts.push(`fence ${run.fence}`);
+  if (run.input !== undefined) parts.push(`input ${run.input}`);
+  if (run.reason !== undefined) parts.push(run.reason);
+  if (run.error !== undefined) parts.push(`error: ${run.error}`);
+  return parts.join(' · ');
 }
 
 function formatIn(target: number, now: number): string {
@@ -81,6 +122,8 @@ export class TaskbufferDashboard extends LitElement {
 
   static override properties = {
     taskManager: { attribute: false, noAccessor: true },
+    source: { attribute: false },
+    timelineMinutes: { type: Number, attribute: 'timeline-minutes' },
     refreshInterval: { type: Number, attribute: 'refresh-interval' },
     src: { type: String },
     theme: { type: String, reflect: true },
@@ -89,26 +132,18 @@ export class TaskbufferDashboard extends LitElement {
     heading: { type: String },
   };
 
-  #taskManager: DashboardSource | undefined;
+  #taskManager: DashboardManager | undefined;
 
   /**
    * A manager in the same page. Its events show as they happen; everything
    * else is refreshed every `refreshInterval` ms. Takes precedence over `src`.
    */
-  get taskManager(): DashboardSource | undefined {
+  get taskManager(): DashboardManager | undefined {
     return this.#taskManager;
   }
 
-  set taskManager(manager: DashboardSource | undefined) {
-    if (
-      manager !== undefined &&
-      manager !== null &&
-      (typeof manager !== 'object' ||
-        typeof manager.getAllTasksMetadata !== 'function' ||
-        typeof manager.taskSubject?.subscribe !== 'function')
-    ) {
-      invalidOption('taskManager', 'a TaskManager', manager);
-    }
+  set taskManager(manager: DashboardManager | undefined) {
+    if (manager !== undefined && manager !== null) assertManager(manager, 'taskManager');
     const previous = this.#taskManager;
     this.#taskManager = manager ?? undefined;
     this.requestUpdate('taskManager', previous);
@@ -129,12 +164,27 @@ export class TaskbufferDashboard extends LitElement {
   declare historySize: number;
   /** @default 'taskbuffer' */
   declare heading: string;
+  /**
+   * A dashboard source in the same page, e.g. `createLocalDashboardSource(manager)`
+   * made when the manager starts, so the run history goes back further than the
+   * element. Takes precedence over `taskManager` and `src`.
+   */
+  declare source: DashboardSource | undefined;
+  /** The span of the run timeline, in minutes (1–60). @default 5 */
+  declare timelineMinutes: number;
 
   readonly #state = new DashboardState();
   #connection: DashboardConnectionState = 'idle';
   #teardown: (() => void) | undefined;
   /** What the current connection was made for; a change of any of it reconnects. */
-  #watched: { manager: DashboardSource | undefined; src: string | undefined; refreshInterval: number } | undefined;
+  #watched:
+    | {
+        manager: DashboardManager | undefined;
+        source: DashboardSource | undefined;
+        src: string | undefined;
+        refreshInterval: number;
+      }
+    | undefined;
   #cancelFrame: (() => void) | undefined;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -142,7 +192,19 @@ export class TaskbufferDashboard extends LitElement {
   #retryAttempt = 0;
   #eventsUrl: URL | undefined;
   #notice = '';
+  /** What went wrong with the data (not the connection): a bad message, a source's own outage. */
+  #problem: string | undefined;
+  #skippedMessages = 0;
   #renderedVersion = -1;
+  /** Epoch ms at the timeline's right edge while panned; `undefined` follows now. */
+  #timelineEnd: number | undefined;
+  #focusedRun: DashboardRun | undefined;
+  #hoveredRun: DashboardRun | undefined;
+  #showTable = false;
+  #historyTask: string | undefined;
+  #timelineView: TimelineView | undefined;
+  #resizeObserver: ResizeObserver | undefined;
+  #timelineWidth = 0;
 
   constructor() {
     super();
@@ -152,6 +214,8 @@ export class TaskbufferDashboard extends LitElement {
     this.label = undefined;
     this.historySize = 50;
     this.heading = 'taskbuffer';
+    this.source = undefined;
+    this.timelineMinutes = 5;
   }
 
   /** Where the data comes from, and whether it is flowing. */
@@ -175,6 +239,8 @@ export class TaskbufferDashboard extends LitElement {
     super.disconnectedCallback();
     clearInterval(this.#ticker);
     this.#ticker = undefined;
+    this.#resizeObserver?.disconnect();
+    this.#resizeObserver = undefined;
     this.#unwatch();
     this.#watched = undefined;
   }
@@ -189,8 +255,9 @@ export class TaskbufferDashboard extends LitElement {
       this.isConnected &&
       (watched === undefined ||
         watched.manager !== this.#taskManager ||
+        watched.source !== this.source ||
         watched.src !== this.src ||
-        (this.#taskManager !== undefined && watched.refreshInterval !== this.refreshInterval))
+        ((this.#taskManager !== undefined || this.source !== undefined) && watched.refreshInterval !== this.refreshInterval))
     ) {
       this.#watch();
     }
@@ -198,6 +265,7 @@ export class TaskbufferDashboard extends LitElement {
 
   protected override updated(): void {
     this.#renderedVersion = this.#state.version;
+    this.#drawTimeline();
   }
 
   /** Connects again at once (after a disconnect). */
@@ -207,13 +275,29 @@ export class TaskbufferDashboard extends LitElement {
 
   #watch(): void {
     this.#unwatch();
-    this.#watched = { manager: this.#taskManager, src: this.src, refreshInterval: this.refreshInterval };
+    this.#watched = {
+      manager: this.#taskManager,
+      source: this.source,
+      src: this.src,
+      refreshInterval: this.refreshInterval,
+    };
     this.#state.reset();
     this.#retryAttempt = 0;
     this.#notice = '';
+    this.#problem = undefined;
+    this.#skippedMessages = 0;
+    this.#focusedRun = undefined;
+    this.#hoveredRun = undefined;
     const manager = this.#taskManager;
-    if (manager !== undefined) this.#watchLocal(manager);
-    else if (this.src) this.#watchRemote(this.src);
+    if (this.source !== undefined && this.source !== null) this.#watchSource(this.source, false);
+    else if (manager !== undefined) {
+      const source = createLocalDashboardSource(manager, {
+        schedule: requestFrame,
+        maxEventsPerUpdate: Math.max(this.historySize, 1),
+        keepHistory: false,
+      });
+      this.#watchSource(source, true);
+    } else if (this.src) this.#watchRemote(this.src);
     else this.#setConnection('idle');
   }
 
@@ -242,31 +326,65 @@ export class TaskbufferDashboard extends LitElement {
     });
   }
 
-  #watchLocal(manager: DashboardSource): void {
+  #watchSource(source: DashboardSource, owned: boolean): void {
     const state = this.#state;
-    const refresh = () => {
-      state.applySnapshot(createSnapshot(manager));
+    let active = true;
+    const fail = (error: unknown) => {
+      if (!active) return;
+      this.#problem = `The dashboard source failed: ${error instanceof Error ? error.message : String(error)}`;
+      this.requestUpdate();
+    };
+    const apply = (snapshot: DashboardSnapshot) => {
+      if (!active) return;
+      state.applySnapshot(snapshot);
       this.#scheduleRender();
     };
-    const coalescer = new EventCoalescer({
-      schedule: requestFrame,
-      maxEvents: Math.max(this.historySize, 1),
-      onFlush: (update) => {
-        state.applyUpdate({ ...update, constraintGroups: getConstraintGroupSnapshots(manager) });
-        // Already inside an animation frame: render with this frame's update cycle.
-        this.requestUpdate();
-      },
-    });
-    const subscription = manager.taskSubject.subscribe((event) => coalescer.push(event));
-    refresh();
+    const load = (runs: boolean) => {
+      try {
+        const result = source.getSnapshot({ runs });
+        if (typeof (result as Promise<DashboardSnapshot>).then === 'function') {
+          (result as Promise<DashboardSnapshot>).then(apply, fail);
+        } else apply(result as DashboardSnapshot);
+      } catch (error) {
+        fail(error);
+      }
+    };
+    let subscription: { unsubscribe(): void } | undefined;
+    try {
+      subscription = source.subscribe({
+        update: (update) => {
+          if (!active) return;
+          state.applyUpdate(update);
+          // A source made here flushes inside an animation frame: render with this frame.
+          if (owned) this.requestUpdate();
+          else this.#scheduleRender();
+        },
+        problem: (message) => {
+          if (!active) return;
+          this.#problem = message;
+          this.requestUpdate();
+        },
+      });
+    } catch (error) {
+      fail(error);
+    }
+    load(true);
     const interval = this.refreshInterval;
-    const timer = Number.isFinite(interval) && interval > 0 ? setInterval(refresh, interval) : undefined;
+    const timer = Number.isFinite(interval) && interval > 0 ? setInterval(() => load(false), interval) : undefined;
     this.#teardown = () => {
-      subscription.unsubscribe();
-      coalescer.clear();
+      active = false;
+      subscription?.unsubscribe();
       clearInterval(timer);
+      if (owned) (source as { close?: () => void }).close?.();
     };
     this.#setConnection('local');
+  }
+
+  /** Notes a message that could not be used; the stream goes on. */
+  #skipMessage(problem: string): void {
+    this.#skippedMessages++;
+    this.#problem = `${problem}. Skipped ${this.#skippedMessages} message${this.#skippedMessages === 1 ? '' : 's'}; still listening.`;
+    this.requestUpdate();
   }
 
   #watchRemote(src: string): void {
@@ -281,30 +399,42 @@ export class TaskbufferDashboard extends LitElement {
     }
     this.#eventsUrl = url;
     this.#setConnection('connecting');
-    const source = new EventSource(url);
+    let source: EventSource;
+    try {
+      source = new globalThis.EventSource(url);
+    } catch (error) {
+      this.#notice = `Cannot open ${url.href}: ${error instanceof Error ? error.message : String(error)}`;
+      this.#retryLater();
+      return;
+    }
     const state = this.#state;
     let closed = false;
-    const parse = <T>(event: MessageEvent): T | undefined => {
-      try {
-        return JSON.parse(event.data as string) as T;
-      } catch {
-        return undefined;
-      }
-    };
     source.addEventListener('snapshot', (event) => {
-      const snapshot = parse<DashboardSnapshot>(event as MessageEvent);
-      if (snapshot === undefined || !Array.isArray(snapshot.tasks)) return;
-      state.applySnapshot(snapshot);
+      const result = readSnapshot((event as MessageEvent).data);
+      if (!result.ok) return this.#skipMessage(result.problem);
+      state.applySnapshot(result.value);
       this.#retryAttempt = 0;
       this.#notice = '';
+      if (result.dropped > 0) this.#skipMessage(`A snapshot had ${result.dropped} malformed entries`);
       this.#setConnection('live');
       this.#scheduleRender();
     });
     source.addEventListener('update', (event) => {
-      const update = parse<DashboardUpdate>(event as MessageEvent);
-      if (update === undefined || !Array.isArray(update.tasks)) return;
-      state.applyUpdate(update);
+      const result = readUpdate((event as MessageEvent).data);
+      if (!result.ok) return this.#skipMessage(result.problem);
+      state.applyUpdate(result.value);
+      if (result.dropped > 0) this.#skipMessage(`An update had ${result.dropped} malformed or unknown entries`);
       this.#scheduleRender();
+    });
+    source.addEventListener('problem', (event) => {
+      let message: unknown;
+      try {
+        message = (JSON.parse(String((event as MessageEvent).data)) as { message?: unknown }).message;
+      } catch {
+        message = String((event as MessageEvent).data);
+      }
+      this.#problem = typeof message === 'string' && message !== '' ? message : undefined;
+      this.requestUpdate();
     });
     // EventSource retries some failures on its own and gives up on others (an HTTP error,
     // a wrong content type); retrying here, with backoff, covers both the same way.
@@ -388,13 +518,18 @@ export class TaskbufferDashboard extends LitElement {
         </button>
       </header>
       ${this.#renderBanner(now)}
+      ${this.#problem === undefined
+        ? nothing
+        : html`<div class="banner warn" role="alert" data-problem><span class="grow">${this.#problem}</span></div>`}
       ${this.#notice && this.#connection !== 'disconnected'
         ? html`<div class="notice" role="status">${this.#notice}</div>`
         : nothing}
+      ${this.#renderTimeline(tasks, now)}
       <div class="layout">
         ${this.#renderTasks(tasks)}
         <aside>
-          ${this.#renderScheduled(filter, now)} ${this.#renderGroups(now)} ${this.#renderHistory(filter)}
+          ${this.#renderRunHistory(now)} ${this.#renderScheduled(filter, now)} ${this.#renderGroups(now)}
+          ${this.#renderHistory(filter)}
         </aside>
       </div>
     `;
@@ -447,7 +582,8 @@ export class TaskbufferDashboard extends LitElement {
       body = repeat(
         tasks,
         (task) => task.name,
-        (task) => guard([task, canTrigger], () => this.#renderTask(task, canTrigger)),
+        (task) =>
+          guard([task, canTrigger, this.#historyTask === task.name], () => this.#renderTask(task, canTrigger)),
       );
     } else {
       body = html`<div class="empty">
@@ -480,16 +616,32 @@ export class TaskbufferDashboard extends LitElement {
     const indeterminate = task.status === 'running' && task.steps.length === 0;
     return html`<div class="task-row ${task.status === 'failed' ? 'failed-run' : ''}" role="listitem" data-task=${task.name}>
       <div class="name">
-        <strong title=${task.name}>${task.name}</strong>
+        <button
+          type="button"
+          class="task-name"
+          aria-expanded=${this.#historyTask === task.name ? 'true' : 'false'}
+          aria-label="History of ${task.name}"
+          @click=${() => this.#toggleHistory(task.name)}
+        >
+          ${task.name}
+        </button>
         ${labels.length > 0 || task.cronSchedule || task.buffered
           ? html`<div class="chips">
               ${labels.map(([key, value]) => html`<span class="chip">${key}=${value}</span>`)}
-              ${task.cronSchedule ? html`<span class="chip" title="cron">⏱ ${task.cronSchedule}</span>` : nothing}
+              ${task.cronSchedule
+                ? html`<span class="chip cron"
+                    ><svg class="icon" viewBox="0 0 16 16" width="11" height="11" aria-hidden="true">
+                      <circle cx="8" cy="9" r="6" fill="none" stroke="currentColor" stroke-width="1.6" />
+                      <path d="M8 5.5V9l2.2 1.6M6.5 1.5h3" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" />
+                    </svg>
+                    cron ${task.cronSchedule}</span
+                  >`
+                : nothing}
               ${task.buffered ? html`<span class="chip">buffered ×${task.bufferMax ?? 1}</span>` : nothing}
             </div>`
           : nothing}
       </div>
-      <div><span class="badge ${task.status}" data-status=${task.status}>${task.status}</span></div>
+      <div class="status-cell"><span class="badge ${task.status}" data-status=${task.status}>${task.status}</span></div>
       <div class="progress">
         <div
           class="bar ${indeterminate ? 'indeterminate' : ''}"
@@ -523,18 +675,385 @@ export class TaskbufferDashboard extends LitElement {
             : nothing}
         </div>
       </div>
-      <div class="numeric">${task.runCount}</div>
-      <div class="time">${formatTime(task.lastRun)}</div>
-      <div class="muted">${formatDuration(task.averageDuration)}</div>
-      <div class="error-text" title=${task.lastError ?? ''}>
+      <div class="numeric runs-cell" data-label="Runs">${task.runCount}</div>
+      <div class="time last-cell" data-label="Last run">${formatTime(task.lastRun)}</div>
+      <div class="muted avg-cell" data-label="Avg. time">${formatDuration(task.averageDuration)}</div>
+      <div class="error-text error-cell" title=${task.lastError ?? ''}>
         ${task.lastError ?? ''}${task.errorCount > 0 ? html` <span class="muted">(${task.errorCount}×)</span>` : nothing}
       </div>
       ${canTrigger
-        ? html`<div>
+        ? html`<div class="action-cell">
             <button type="button" @click=${() => void this.#trigger(task.name)} aria-label="Run ${task.name}">Run</button>
           </div>`
         : nothing}
     </div>`;
+  }
+
+  #toggleHistory(name: string): void {
+    this.#historyTask = this.#historyTask === name ? undefined : name;
+    this.requestUpdate();
+  }
+
+  /** The span of the timeline in ms, from the `timelineMinutes` property (clamped to 1–60). */
+  #span(): number {
+    const minutes = Number(this.timelineMinutes);
+    return (Number.isFinite(minutes) ? Math.min(60, Math.max(1, minutes)) : 5) * 60_000;
+  }
+
+  /** The edges of the timeline: while following, now sits a tenth from the right, so upcoming ticks show. */
+  #range(now: number): { from: number; to: number } {
+    const span = this.#span();
+    const to = this.#timelineEnd ?? now + span / 10;
+    return { from: to - span, to };
+  }
+
+  #lanes(tasks: readonly DashboardTask[]): TimelineLane[] {
+    const state = this.#state;
+    const ticks = new Map<string, number[]>();
+    for (const run of state.nextRuns) {
+      let list = ticks.get(run.taskName);
+      if (list === undefined) ticks.set(run.taskName, (list = []));
+      list.push(run.nextRun);
+    }
+    return tasks.map((task) => {
+      const own = ticks.get(task.name) ?? [];
+      if (task.nextRun !== undefined && !own.includes(task.nextRun)) own.push(task.nextRun);
+      return { name: task.name, runs: state.runsOf(task.name), ticks: own };
+    });
+  }
+
+  #pan(direction: -1 | 1): void {
+    const now = Date.now();
+    const span = this.#span();
+    const { to } = this.#range(now);
+    this.#timelineEnd = to + (direction * span) / 2;
+    this.requestUpdate();
+  }
+
+  #follow(): void {
+    this.#timelineEnd = undefined;
+    this.requestUpdate();
+  }
+
+  #zoom(minutes: number): void {
+    this.timelineMinutes = minutes;
+  }
+
+  #onZoomChange(event: Event): void {
+    this.#zoom(Number((event.target as HTMLSelectElement).value));
+  }
+
+  /** Keyboard on the timeline: arrows move between runs and lanes, +/- zoom, [ ] pan, f follows now. */
+  #onTimelineKey(event: KeyboardEvent): void {
+    const view = this.#timelineView;
+    if (view === undefined) return;
+    const key = event.key;
+    if (key === '+' || key === '-') {
+      const index = ZOOM_MINUTES.indexOf(this.#span() / 60_000 as (typeof ZOOM_MINUTES)[number]);
+      const next = ZOOM_MINUTES[Math.min(ZOOM_MINUTES.length - 1, Math.max(0, (index === -1 ? 2 : index) + (key === '+' ? -1 : 1)))]!;
+      this.#zoom(next);
+      event.preventDefault();
+      return;
+    }
+    if (key === '[' || key === ']') {
+      this.#pan(key === '[' ? -1 : 1);
+      event.preventDefault();
+      return;
+    }
+    if (key === 'f') {
+      this.#follow();
+      event.preventDefault();
+      return;
+    }
+    if (!['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End', 'Escape'].includes(key)) return;
+    event.preventDefault();
+    if (key === 'Escape') {
+      this.#focusedRun = undefined;
+      this.requestUpdate();
+      return;
+    }
+    const lanes = view.lanes;
+    if (lanes.length === 0) return;
+    const current = this.#focusedRun;
+    let laneIndex = current === undefined ? -1 : lanes.findIndex((lane) => lane.name === current.taskName);
+    const runsIn = (index: number) => visibleRuns(lanes[index]!, view.from, view.to, view.now);
+    if (laneIndex === -1) {
+      // The first lane with something to show, at its newest run.
+      laneIndex = lanes.findIndex((_, index) => runsIn(index).length > 0);
+      if (laneIndex === -1) return;
+      this.#focusedRun = runsIn(laneIndex).at(-1);
+      this.requestUpdate();
+      return;
+    }
+    let runs = runsIn(laneIndex);
+    let position = runs.findIndex((run) => run.id === current!.id);
+    if (key === 'ArrowLeft') position = Math.max(0, position - 1);
+    else if (key === 'ArrowRight') position = Math.min(runs.length - 1, position + 1);
+    else if (key === 'Home') position = 0;
+    else if (key === 'End') position = runs.length - 1;
+    else {
+      // Up and down go to the nearest lane that has runs, at the run closest in time.
+      const step = key === 'ArrowUp' ? -1 : 1;
+      const time = runBegin(current!) ?? view.now;
+      for (let index = laneIndex + step; index >= 0 && index < lanes.length; index += step) {
+        const candidates = runsIn(index);
+        if (candidates.length === 0) continue;
+        laneIndex = index;
+        runs = candidates;
+        position = 0;
+        let best = Infinity;
+        for (const [candidateIndex, run] of candidates.entries()) {
+          const distance = Math.abs((runBegin(run) ?? 0) - time);
+          if (distance < best) {
+            best = distance;
+            position = candidateIndex;
+          }
+        }
+        break;
+      }
+    }
+    this.#focusedRun = runs[Math.max(0, position)] ?? current;
+    this.requestUpdate();
+  }
+
+  #onTimelinePointer(event: PointerEvent): void {
+    const view = this.#timelineView;
+    const canvas = event.currentTarget as HTMLCanvasElement;
+    if (view === undefined) return;
+    const rect = canvas.getBoundingClientRect();
+    const hit = runAt(view, event.clientX - rect.left, event.clientY - rect.top);
+    if (hit?.run.id !== this.#hoveredRun?.id) {
+      this.#hoveredRun = hit?.run;
+      this.requestUpdate();
+    }
+  }
+
+  #onTimelineLeave(): void {
+    if (this.#hoveredRun === undefined) return;
+    this.#hoveredRun = undefined;
+    this.requestUpdate();
+  }
+
+  #colors(): TimelineColors {
+    const style = getComputedStyle(this);
+    const read = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+    return {
+      text: read('--tb-text', '#1b2230'),
+      muted: read('--tb-muted', '#5f6b7d'),
+      border: read('--tb-border', '#dde2ea'),
+      running: read('--tb-accent', '#3563e9'),
+      completed: read('--tb-ok', '#1c8c4e'),
+      failed: read('--tb-fail', '#cf3a3a'),
+      cancelled: read('--tb-muted', '#5f6b7d'),
+      skipped: read('--tb-warn', '#b87900'),
+      wait: read('--tb-muted', '#5f6b7d'),
+      cooldown: read('--tb-warn', '#b87900'),
+      now: read('--tb-accent', '#3563e9'),
+    };
+  }
+
+  /** Draws the timeline's canvas after a render (at most once per frame, like the render itself). */
+  #drawTimeline(): void {
+    const canvas = this.renderRoot.querySelector<HTMLCanvasElement>('canvas.timeline-canvas');
+    const view = this.#timelineView;
+    if (canvas === null || view === undefined) return;
+    if (this.#resizeObserver === undefined && typeof ResizeObserver === 'function') {
+      const observer = new ResizeObserver((entries) => {
+        const width = Math.floor(entries[0]?.contentRect.width ?? 0);
+        if (width > 0 && width !== this.#timelineWidth) {
+          this.#timelineWidth = width;
+          this.requestUpdate();
+        }
+      });
+      observer.observe(canvas.parentElement!);
+      this.#resizeObserver = observer;
+    }
+    const width = this.#timelineWidth || Math.floor(canvas.parentElement!.clientWidth);
+    if (width <= view.gutter) return;
+    view.width = width;
+    const height = timelineHeight(view);
+    const ratio = globalThis.devicePixelRatio || 1;
+    const pixelWidth = Math.round(width * ratio);
+    const pixelHeight = Math.round(height * ratio);
+    if (canvas.width !== pixelWidth || canvas.height !== pixelHeight) {
+      canvas.width = pixelWidth;
+      canvas.height = pixelHeight;
+    }
+    canvas.style.height = `${height}px`;
+    const context = canvas.getContext('2d');
+    if (context === null) return;
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    drawTimeline(context, view, this.#colors(), this.#focusedRun ?? this.#hoveredRun);
+  }
+
+  #renderTimeline(tasks: readonly DashboardTask[], now: number): TemplateResult {
+    const { from, to } = this.#range(now);
+    const lanes = this.#lanes(tasks);
+    this.#timelineView = {
+      lanes,
+      from,
+      to,
+      now,
+      width: this.#timelineWidth,
+      gutter: GUTTER,
+      laneHeight: LANE_HEIGHT,
+      axisHeight: AXIS_HEIGHT,
+    };
+    const minutes = this.#span() / 60_000;
+    const following = this.#timelineEnd === undefined;
+    const detailRun = this.#focusedRun ?? this.#hoveredRun;
+    let shown = 0;
+    for (const lane of lanes) shown += visibleRuns(lane, from, to, now).length;
+    return html`<section class="timeline" aria-label="Run timeline">
+      <div class="section-head">
+        <h2>Timeline</h2>
+        <div class="timeline-controls">
+          <label class="filter"
+            >Span
+            <select @change=${this.#onZoomChange} .value=${String(minutes)} aria-label="Timeline span">
+              ${ZOOM_MINUTES.map(
+                (option) => html`<option value=${option} ?selected=${option === minutes}>${option} min</option>`,
+              )}
+            </select></label
+          >
+          <button type="button" @click=${() => this.#pan(-1)} aria-label="Earlier">◀</button>
+          <button type="button" @click=${() => this.#pan(1)} aria-label="Later">▶</button>
+          <button type="button" @click=${this.#follow} aria-pressed=${following ? 'true' : 'false'}>Follow now</button>
+          <button
+            type="button"
+            class="table-toggle"
+            @click=${() => {
+              this.#showTable = !this.#showTable;
+              this.requestUpdate();
+            }}
+            aria-pressed=${this.#showTable ? 'true' : 'false'}
+          >
+            Table
+          </button>
+        </div>
+      </div>
+      <div class="legend" aria-hidden="true">
+        <span class="key running"></span>running <span class="key completed"></span>completed
+        <span class="key failed"></span>failed <span class="key cancelled"></span>cancelled
+        <span class="key skipped"></span>skipped <span class="key wait"></span>waiting
+        <span class="key cooldown"></span>cooldown <span class="key ghost"></span>next tick
+      </div>
+      <div class="timeline-scroll">
+        <canvas
+          class="timeline-canvas"
+          tabindex="0"
+          role="img"
+          aria-label="Runs of ${lanes.length} tasks from ${formatTime(from)} to ${formatTime(to)}: ${shown} runs. Arrow keys move between runs; + and - zoom; [ and ] pan; f follows now."
+          aria-describedby="run-detail"
+          @keydown=${this.#onTimelineKey}
+          @pointermove=${this.#onTimelinePointer}
+          @pointerleave=${this.#onTimelineLeave}
+          @blur=${() => {
+            this.#focusedRun = undefined;
+            this.requestUpdate();
+          }}
+        ></canvas>
+      </div>
+      <div id="run-detail" class="run-detail" role="status" aria-live="polite">
+        ${detailRun === undefined ? nothing : describeRun(detailRun, now)}
+      </div>
+      ${this.#showTable ? this.#renderRunTable(lanes, from, to, now) : nothing}
+    </section>`;
+  }
+
+  #renderRunTable(lanes: readonly TimelineLane[], from: number, to: number, now: number): TemplateResult {
+    const runs: DashboardRun[] = [];
+    for (const lane of lanes) runs.push(...visibleRuns(lane, from, to, now));
+    runs.sort((a, b) => (runBegin(b) ?? 0) - (runBegin(a) ?? 0));
+    const shown = runs.slice(0, TABLE_LIMIT);
+    return html`<div class="run-table" role="table" aria-label="Runs from ${formatTime(from)} to ${formatTime(to)}">
+      <div role="rowgroup">
+        <div role="row" class="run-table-row head">
+          <span role="columnheader">Task</span><span role="columnheader">Outcome</span
+          ><span role="columnheader">Started</span><span role="columnheader">Duration</span
+          ><span role="columnheader">Waited</span><span role="columnheader">Instance</span
+          ><span role="columnheader">Details</span>
+        </div>
+      </div>
+      <div role="rowgroup">
+        ${shown.map((run) => {
+          const duration = runDuration(run);
+          const waited = run.queuedAt === undefined ? undefined : (run.startedAt ?? run.endedAt ?? now) - run.queuedAt;
+          return html`<div role="row" class="run-table-row" data-run=${run.id}>
+            <span role="cell" class="wrap">${run.taskName}</span>
+            <span role="cell"><span class="event-type ${run.status}">${run.status}</span></span>
+            <span role="cell" class="time">${formatTime(run.startedAt ?? run.endedAt ?? run.queuedAt)}</span>
+            <span role="cell">${formatDuration(duration)}</span>
+            <span role="cell">${waited === undefined ? '—' : formatDuration(waited)}</span>
+            <span role="cell">${run.instanceId ?? '—'}</span>
+            <span role="cell" class="wrap"
+              >${[
+                run.attempt === undefined ? '' : `attempt ${run.attempt + 1}`,
+                run.tick === undefined ? '' : `tick ${formatTime(run.tick)}`,
+                run.fence === undefined ? '' : `fence ${run.fence}`,
+                run.input ?? '',
+                run.reason ?? '',
+                run.error ?? '',
+              ]
+                .filter((part) => part !== '')
+                .join(' · ')}</span
+            >
+          </div>`;
+        })}
+      </div>
+      ${runs.length > shown.length
+        ? html`<div class="empty">${runs.length - shown.length} older runs in this span are not listed.</div>`
+        : runs.length === 0
+          ? html`<div class="empty">No runs in this span.</div>`
+          : nothing}
+    </div>`;
+  }
+
+  #renderRunHistory(now: number): TemplateResult | typeof nothing {
+    const name = this.#historyTask;
+    if (name === undefined) return nothing;
+    const runs = this.#state.runsOf(name);
+    const stats = runStats(runs);
+    const recent = runs.slice(-HISTORY_LIST_LIMIT).reverse();
+    const durations = stats.durations.slice(-60);
+    const max = Math.max(1, ...durations);
+    const points = durations.map((duration, index) => {
+      const x = durations.length === 1 ? 50 : (index / (durations.length - 1)) * 100;
+      return `${x.toFixed(1)},${(28 - (duration / max) * 26).toFixed(1)}`;
+    });
+    return html`<section class="run-history" aria-label="History of ${name}" data-history=${name}>
+      <div class="section-head">
+        <h2 class="wrap">History · ${name}</h2>
+        <button type="button" @click=${() => this.#toggleHistory(name)} aria-label="Close history">Close</button>
+      </div>
+      <dl class="stats-grid">
+        <div><dt>Success</dt><dd data-stat="success">${stats.successRate === undefined ? '—' : `${Math.round(stats.successRate * 100)}%`}</dd></div>
+        <div><dt>p50</dt><dd data-stat="p50">${formatDuration(stats.p50)}</dd></div>
+        <div><dt>p95</dt><dd data-stat="p95">${formatDuration(stats.p95)}</dd></div>
+        <div><dt>Runs</dt><dd data-stat="runs">${runs.length}</dd></div>
+      </dl>
+      ${durations.length > 0
+        ? html`<svg class="sparkline" viewBox="0 0 100 30" preserveAspectRatio="none" role="img"
+            aria-label="Durations of the last ${durations.length} runs, longest ${formatDuration(max)}">
+            <polyline points=${points.join(' ')} fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke" />
+          </svg>`
+        : nothing}
+      ${recent.length === 0
+        ? html`<div class="empty">No runs recorded yet.</div>`
+        : html`<ul class="side-list history">
+            ${recent.map(
+              (run) => html`<li data-run=${run.id}>
+                <span class="time">${formatTime(run.startedAt ?? run.endedAt ?? run.queuedAt)}</span>
+                <span class="event-type ${run.status}">${run.status}</span>
+                <span class="grow wrap"
+                  >${formatDuration(runDuration(run) ?? (run.startedAt === undefined ? undefined : now - run.startedAt))}${run.error
+                    ? html` <span class="error-text">${run.error}</span>`
+                    : nothing}${run.reason ? html` <span class="muted">${run.reason}</span>` : nothing}</span
+                >
+              </li>`,
+            )}
+          </ul>`}
+    </section>`;
   }
 
   #renderScheduled(filter: LabelFilter | undefined, now: number): TemplateResult {

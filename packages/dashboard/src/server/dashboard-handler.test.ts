@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Task, TaskManager } from '@taskbuffer/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DashboardSnapshot, DashboardUpdate } from '../protocol.js';
+import type { DashboardSnapshot, DashboardSource, DashboardSourceListener, DashboardUpdate } from '../protocol.js';
 import { type DashboardHandlerOptions, createDashboardHandler } from './dashboard-handler.js';
 import { startDashboardServer } from './dashboard-server.js';
 
@@ -92,7 +92,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serve(options: Partial<DashboardHandlerOptions> & { manager: DashboardHandlerOptions['manager'] }) {
+async function serve(options: Partial<DashboardHandlerOptions>) {
   const handler = createDashboardHandler({ snapshotIntervalMs: 0, ...options });
   const server: Server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -333,9 +333,9 @@ describe('createDashboardHandler', () => {
       expect(next.tasks.map((task) => task.name)).toEqual(['a', 'later']);
     });
 
-    it('watches the manager only while someone watches the dashboard', async () => {
+    it('with keepHistory false, watches the manager only while someone watches the dashboard', async () => {
       const manager = managerWith('a');
-      const { base, handler } = await serve({ manager });
+      const { base, handler } = await serve({ manager, keepHistory: false });
       expect(manager.taskSubject.observed).toBe(false);
       const first = await openEvents(`${base}/events`);
       const second = await openEvents(`${base}/events`);
@@ -352,10 +352,109 @@ describe('createDashboardHandler', () => {
     });
   });
 
+  describe('source', () => {
+    /** A source held by the test: it answers snapshots and pushes what the test tells it to. */
+    function fakeSource(overrides: Partial<DashboardSource> = {}) {
+      const listeners = new Set<DashboardSourceListener>();
+      const triggered: string[] = [];
+      const source: DashboardSource = {
+        getSnapshot: async () => ({
+          protocol: 1,
+          time: 1,
+          tasks: [{ name: 'remote', status: 'idle', steps: [], currentProgress: 0, runCount: 0, labels: {}, errorCount: 0 }],
+          scheduled: [],
+          nextRuns: [],
+          constraintGroups: [],
+          actions: {},
+          runs: [{ id: 'i1:1', taskName: 'remote', status: 'completed', startedAt: 1, endedAt: 2, instanceId: 'i1' }],
+          runsPerTask: 200,
+        }),
+        subscribe: (listener) => {
+          listeners.add(listener);
+          return { unsubscribe: () => listeners.delete(listener) };
+        },
+        trigger: (name) => {
+          if (name !== 'remote') throw Object.assign(new Error(`No task named "${name}"`), { name: 'TaskNotFoundError' });
+          triggered.push(name);
+        },
+        ...overrides,
+      };
+      return { source, listeners, triggered };
+    }
+
+    it('serves any source: its snapshot with runs, its updates and problems, and triggers through it', async () => {
+      const { source, listeners, triggered } = fakeSource();
+      const { base } = await serve({ source, allowTrigger: true, authorize: () => true });
+      const events = await openEvents(`${base}/events`);
+      cleanups.push(() => events.close());
+      const snapshot = await events.next<DashboardSnapshot>('snapshot');
+      expect(snapshot.tasks.map((task) => task.name)).toEqual(['remote']);
+      expect(snapshot.runs).toEqual([expect.objectContaining({ id: 'i1:1', instanceId: 'i1' })]);
+      expect(snapshot.actions).toEqual({ trigger: 'tasks/{name}/trigger' });
+      expect(listeners.size).toBe(1);
+
+      const update: DashboardUpdate = { protocol: 1, time: 2, tasks: [], events: [], droppedEvents: 0, runs: [] };
+      for (const listener of listeners) listener.update(update);
+      expect(await events.next<DashboardUpdate>('update')).toEqual(update);
+
+      for (const listener of listeners) listener.problem?.('Redis is unreachable');
+      expect(await events.next<{ message: string }>('problem')).toEqual({ message: 'Redis is unreachable' });
+      // A page that connects while the problem lasts is told at once.
+      const late = await openEvents(`${base}/events`);
+      cleanups.push(() => late.close());
+      await late.next('snapshot');
+      expect(await late.next<{ message: string }>('problem')).toEqual({ message: 'Redis is unreachable' });
+      for (const listener of listeners) listener.problem?.(undefined);
+      expect(await events.next<{ message: null }>('problem')).toEqual({ message: null });
+
+      const post = (name: string) =>
+        fetch(`${base}/tasks/${name}/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect((await post('remote')).status).toBe(202);
+      expect(triggered).toEqual(['remote']);
+      expect((await post('other')).status).toBe(404);
+    });
+
+    it('ends the stream with a problem message when the source cannot answer a snapshot, and answers 502 on /snapshot', async () => {
+      const { source, listeners } = fakeSource({ getSnapshot: () => Promise.reject(new Error('store is down')) });
+      const { base, handler } = await serve({ source });
+      const events = await openEvents(`${base}/events`);
+      cleanups.push(() => events.close());
+      expect(await events.next<{ message: string }>('problem')).toEqual({
+        message: 'The dashboard source failed: store is down',
+      });
+      await events.whenEnded();
+      expect(handler.clientCount).toBe(0);
+      expect(listeners.size).toBe(0);
+      const response = await fetch(`${base}/snapshot`);
+      expect(response.status).toBe(502);
+      expect(await response.json()).toEqual({ error: 'The dashboard source failed: store is down' });
+    });
+  });
+
+  describe('run history', () => {
+    it('sends the runs kept so far in the first snapshot, new runs in updates, and none in periodic snapshots', async () => {
+      const manager = managerWith('a');
+      const { base } = await serve({ manager, coalesceMs: 10, snapshotIntervalMs: 50, runsPerTask: 2 });
+      for (let index = 0; index < 3; index++) await manager.triggerTaskByName('a');
+      const events = await openEvents(`${base}/events`);
+      cleanups.push(() => events.close());
+      const snapshot = await events.next<DashboardSnapshot>('snapshot');
+      expect(snapshot.runsPerTask).toBe(2);
+      expect(snapshot.runs!.map((run) => run.status)).toEqual(['completed', 'completed']);
+      await manager.triggerTaskByName('a');
+      const update = await events.next<DashboardUpdate>('update');
+      expect(update.runs).toEqual([expect.objectContaining({ taskName: 'a', status: 'completed' })]);
+      const periodic = await events.next<DashboardSnapshot>('snapshot');
+      expect(periodic.runs).toBeUndefined();
+    });
+  });
+
   describe('close', () => {
     it('ends every stream, stops watching, and refuses new streams', async () => {
       const manager = managerWith('a');
       const { base, handler } = await serve({ manager });
+      // The run history watches the manager from the start.
+      expect(manager.taskSubject.observed).toBe(true);
       const events = await openEvents(`${base}/events`);
       cleanups.push(() => events.close());
       await events.next('snapshot');
@@ -438,6 +537,13 @@ describe('createDashboardHandler', () => {
 
     it.each([
       [{ manager: {} }, 'Expected `manager` to be a TaskManager, got `{}` (object)'],
+      [{}, 'Expected `manager` to be a TaskManager (or pass `source`), got `undefined`'],
+      [{ source: {} }, 'Expected `source` to be a dashboard source with `getSnapshot` and `subscribe`, got `{}` (object)'],
+      [
+        { source: { getSnapshot: () => null, subscribe: () => null }, allowTrigger: true, authorize: () => true },
+        'Expected `source` to be a source with `trigger` when `allowTrigger` is true, got `{}` (object)',
+      ],
+      [{ manager, runsPerTask: -1 }, 'Expected `runsPerTask` to be a non-negative integer, got `-1` (number)'],
       [{ manager, basePath: 'ops' }, 'Expected `basePath` to be a path starting with "/", got `"ops"` (string)'],
       [{ manager, coalesceMs: -1 }, 'Expected `coalesceMs` to be a non-negative number of ms, got `-1` (number)'],
       [{ manager, heartbeatMs: 0 }, 'Expected `heartbeatMs` to be a positive number of ms, got `0` (number)'],

@@ -1,19 +1,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidOption } from '../errors.js';
-import { EventCoalescer } from '../event-coalescer.js';
-import { type DashboardSource, createSnapshot, getConstraintGroupSnapshots } from '../protocol.js';
+import { type LocalDashboardSource, assertManager, createLocalDashboardSource } from '../local-source.js';
+import type { DashboardManager, DashboardSnapshot, DashboardSource, DashboardUpdate } from '../protocol.js';
 import { loadDashboardBundle } from './bundle.js';
 import { renderDashboardPage } from './page.js';
 
 /** A manager the dashboard may also trigger tasks of. */
-export interface TriggerableDashboardSource extends DashboardSource {
+export interface TriggerableDashboardManager extends DashboardManager {
   triggerTaskByName(name: string, input?: unknown): Promise<unknown>;
 }
 
-/** Options of {@link createDashboardHandler}. */
+/** Options of {@link createDashboardHandler}: a `manager` or a `source`. */
 export interface DashboardHandlerOptions {
-  /** The manager to show: a `TaskManager`. */
-  manager: DashboardSource;
+  /**
+   * The manager to show: a `TaskManager` in this process. The handler wraps
+   * it in `createLocalDashboardSource(manager, …)` with `coalesceMs`,
+   * `maxEventsPerUpdate`, `runsPerTask` and `keepHistory`.
+   */
+  manager?: DashboardManager;
+  /** Any dashboard source instead of a manager (e.g. one that merges several instances). */
+  source?: DashboardSource;
   /**
    * Where the dashboard is mounted on a plain `node:http` server. Leave it at
    * `/` when a framework strips the mount path (Express `app.use('/tasks', handler)`).
@@ -26,6 +32,16 @@ export interface DashboardHandlerOptions {
   coalesceMs?: number;
   /** The most events one update carries; the rest are counted, not sent. @default 100 */
   maxEventsPerUpdate?: number;
+  /** With `manager`: runs kept per task in the run history. @default 200 */
+  runsPerTask?: number;
+  /** With `manager`: runs kept over all tasks. @default 20000 */
+  maxRuns?: number;
+  /**
+   * With `manager`: record runs while no page watches (see
+   * `createLocalDashboardSource`); `false` watches the manager only while a page does.
+   * @default true
+   */
+  keepHistory?: boolean;
   /**
    * How often a full snapshot is pushed to watchers (next runs, removed tasks,
    * cooldowns); `0` sends one only when a watcher connects. @default 5000
@@ -57,7 +73,7 @@ export interface DashboardHandler {
   (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void): void;
   /** How many event streams are open. */
   readonly clientCount: number;
-  /** Ends every event stream and stops watching the manager. */
+  /** Ends every event stream and stops watching the source (and closes the one made for `manager`). */
   close(): void;
 }
 
@@ -103,6 +119,22 @@ function sendError(response: ServerResponse, status: number, message: string, he
   sendJson(response, status, { error: message });
 }
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function assertSource(source: unknown, option: string): asserts source is DashboardSource {
+  const candidate = source as Partial<DashboardSource> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.getSnapshot !== 'function' ||
+    typeof candidate.subscribe !== 'function'
+  ) {
+    invalidOption(option, 'a dashboard source with `getSnapshot` and `subscribe`', source);
+  }
+}
+
 function sameOrigin(request: IncomingMessage): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;
@@ -135,14 +167,14 @@ function sameOrigin(request: IncomingMessage): boolean {
 export function createDashboardHandler(options: DashboardHandlerOptions): DashboardHandler {
   if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
   const { manager } = options;
-  if (
-    typeof manager !== 'object' ||
-    manager === null ||
-    typeof manager.getAllTasksMetadata !== 'function' ||
-    typeof manager.taskSubject?.subscribe !== 'function'
-  ) {
-    invalidOption('manager', 'a TaskManager', manager);
+  if (manager !== undefined && options.source !== undefined) {
+    invalidOption('source', 'left out when `manager` is given', options.source);
   }
+  if (manager === undefined && options.source === undefined) {
+    invalidOption('manager', 'a TaskManager (or pass `source`)', manager);
+  }
+  if (manager !== undefined) assertManager(manager, 'manager');
+  else assertSource(options.source, 'source');
   const basePath = normalizeBasePath(options.basePath ?? '/');
   const title = options.title ?? 'taskbuffer';
   const coalesceMs = checkDuration('coalesceMs', options.coalesceMs, 100, true);
@@ -161,9 +193,23 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
   if (allowTrigger && authorize === undefined) {
     invalidOption('authorize', 'a function `(request) => boolean | Promise<boolean>` when `allowTrigger` is true', authorize);
   }
-  if (allowTrigger && typeof (manager as Partial<TriggerableDashboardSource>).triggerTaskByName !== 'function') {
+  if (allowTrigger && manager !== undefined && typeof (manager as Partial<TriggerableDashboardManager>).triggerTaskByName !== 'function') {
     invalidOption('manager', 'a TaskManager with `triggerTaskByName` when `allowTrigger` is true', manager);
   }
+  if (allowTrigger && options.source !== undefined && typeof options.source.trigger !== 'function') {
+    invalidOption('source', 'a source with `trigger` when `allowTrigger` is true', options.source);
+  }
+  const ownSource: LocalDashboardSource | undefined =
+    manager === undefined
+      ? undefined
+      : createLocalDashboardSource(manager, {
+          coalesceMs,
+          maxEventsPerUpdate: options.maxEventsPerUpdate,
+          runsPerTask: options.runsPerTask,
+          maxRuns: options.maxRuns,
+          keepHistory: options.keepHistory,
+        });
+  const source: DashboardSource = ownSource ?? options.source!;
   const actions = allowTrigger ? { trigger: 'tasks/{name}/trigger' } : {};
 
   const clients = new Set<Client>();
@@ -171,20 +217,31 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
   let snapshotTimer: ReturnType<typeof setInterval> | undefined;
   let heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
+  /** What the source last reported as wrong, told to every new watcher too. */
+  let problem: string | undefined;
 
-  const snapshotMessage = () =>
-    `event: snapshot\ndata: ${JSON.stringify(createSnapshot(manager, { nextRunsLimit, actions }))}\n\n`;
+  const takeSnapshot = async (runs: boolean): Promise<DashboardSnapshot> => {
+    const snapshot = await source.getSnapshot({ nextRunsLimit, runs });
+    return { ...snapshot, actions };
+  };
+  const snapshotMessage = (snapshot: DashboardSnapshot) => `event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`;
+  const problemMessage = (message: string | undefined) =>
+    `event: problem\ndata: ${JSON.stringify({ message: message ?? null })}\n\n`;
 
   const write = (client: Client, message: string): void => {
     const response = client.response;
     if (client.stalled || response.writableEnded) return;
-    // `write()` returning false only means the message is buffered. A client is slow when a lot is
-    // buffered: skip what comes until the socket drains, then send one snapshot instead of the backlog.
+    // A slow client gets no backlog: once it drains, one fresh snapshot replaces what it missed.
     if (response.writableLength > MAX_BUFFERED_BYTES) {
       client.stalled = true;
       response.once('drain', () => {
-        client.stalled = false;
-        if (!response.writableEnded) response.write(snapshotMessage());
+        takeSnapshot(true).then(
+          (snapshot) => {
+            client.stalled = false;
+            if (!response.writableEnded) response.write(snapshotMessage(snapshot));
+          },
+          (error: unknown) => endWithProblem(client, error),
+        );
       });
       return;
     }
@@ -195,27 +252,28 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
     for (const client of clients) write(client, message);
   };
 
-  const coalescer = new EventCoalescer({
-    maxEvents: options.maxEventsPerUpdate ?? 100,
-    schedule: (callback) => {
-      const timer = setTimeout(callback, coalesceMs);
-      timer.unref();
-      return () => clearTimeout(timer);
-    },
-    onFlush: (update) => {
-      if ((manager.constraintGroups?.length ?? 0) > 0) update.constraintGroups = getConstraintGroupSnapshots(manager);
-      broadcast(`event: update\ndata: ${JSON.stringify(update)}\n\n`);
-    },
-  });
+  /** Tells the client why there is no picture and ends its stream; the page retries. */
+  const endWithProblem = (client: Client, error: unknown): void => {
+    const response = client.response;
+    if (response.writableEnded) return;
+    response.end(problemMessage(`The dashboard source failed: ${describeError(error)}`));
+  };
 
-  // The manager is watched only while someone watches the dashboard: core builds event
-  // snapshots only for observed subjects, so an unwatched dashboard costs nothing.
+  // The source is watched only while someone watches the dashboard.
   const startWatching = () => {
-    subscription = manager.taskSubject.subscribe((event) => coalescer.push(event));
+    subscription = source.subscribe({
+      update: (update: DashboardUpdate) => broadcast(`event: update\ndata: ${JSON.stringify(update)}\n\n`),
+      problem: (message) => {
+        problem = message;
+        broadcast(problemMessage(message));
+      },
+    });
     if (snapshotIntervalMs > 0) {
       snapshotTimer = setInterval(() => {
-        coalescer.flush();
-        broadcast(snapshotMessage());
+        takeSnapshot(false).then(
+          (snapshot) => broadcast(snapshotMessage(snapshot)),
+          (error: unknown) => broadcast(problemMessage(`The dashboard source failed: ${describeError(error)}`)),
+        );
       }, snapshotIntervalMs);
       snapshotTimer.unref();
     }
@@ -226,7 +284,6 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
   const stopWatching = () => {
     subscription?.unsubscribe();
     subscription = undefined;
-    coalescer.clear();
     clearInterval(snapshotTimer);
     clearInterval(heartbeatTimer);
     snapshotTimer = undefined;
@@ -246,17 +303,28 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
       'x-content-type-options': 'nosniff',
     });
     const client: Client = { response, stalled: false };
-    // Pending events belong to the picture the new client is about to get; flush them to the others first.
-    coalescer.flush();
-    if (clients.size === 0) startWatching();
-    clients.add(client);
-    write(client, `retry: 2000\n\n${snapshotMessage()}`);
+    let removed = false;
     const remove = () => {
+      removed = true;
       if (!clients.delete(client)) return;
       if (clients.size === 0) stopWatching();
     };
     request.on('close', remove);
     response.on('close', remove);
+    response.write('retry: 2000\n\n');
+    // Watching starts before the snapshot is taken, so nothing falls between the two.
+    if (clients.size === 0 && subscription === undefined) startWatching();
+    takeSnapshot(true).then(
+      (snapshot) => {
+        if (removed || closed || response.writableEnded) return;
+        clients.add(client);
+        write(client, snapshotMessage(snapshot) + (problem === undefined ? '' : problemMessage(problem)));
+      },
+      (error: unknown) => {
+        if (clients.size === 0) stopWatching();
+        endWithProblem(client, error);
+      },
+    );
   };
 
   const serveBundle = (request: IncomingMessage, response: ServerResponse): void => {
@@ -304,11 +372,14 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
     } catch {
       return sendError(response, 400, 'Malformed task name');
     }
-    if (!manager.getAllTasksMetadata().some((task) => task.name === name)) {
-      return sendError(response, 404, `No task named "${name}"`);
+    try {
+      await source.trigger!(name);
+    } catch (error) {
+      if ((error as { name?: unknown } | null)?.name === 'TaskNotFoundError') {
+        return sendError(response, 404, `No task named "${name}"`);
+      }
+      return sendError(response, 502, `Could not trigger "${name}": ${describeError(error)}`);
     }
-    // The run's outcome reaches watchers as events; the rejection is handled here so it is never unhandled.
-    (manager as TriggerableDashboardSource).triggerTaskByName(name).catch(() => undefined);
     sendJson(response, 202, { triggered: name });
   };
 
@@ -356,7 +427,11 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
     }
     if (path === '/snapshot') {
       if (!readable) return sendError(response, 405, 'Method not allowed', { allow: 'GET, HEAD' });
-      return sendJson(response, 200, createSnapshot(manager, { nextRunsLimit, actions }));
+      takeSnapshot(true).then(
+        (snapshot) => sendJson(response, 200, snapshot),
+        (error: unknown) => sendError(response, 502, `The dashboard source failed: ${describeError(error)}`),
+      );
+      return;
     }
     if (path === '/events') {
       if (method !== 'GET') return sendError(response, 405, 'Method not allowed', { allow: 'GET' });
@@ -380,6 +455,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
     for (const client of [...clients]) client.response.end();
     clients.clear();
     stopWatching();
+    ownSource?.close();
   };
   return handler;
 }

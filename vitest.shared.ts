@@ -15,6 +15,7 @@ export const workspaceAliases = [
     find: /^@taskbuffer\/coordinator-redis$/,
     replacement: here('./packages/coordinator-redis/src/index.ts'),
   },
+  { find: /^@taskbuffer\/dashboard\/testing$/, replacement: here('./packages/dashboard/src/testing/index.ts') },
   { find: /^@taskbuffer\/dashboard\/server$/, replacement: here('./packages/dashboard/src/server/index.ts') },
   { find: /^@taskbuffer\/dashboard$/, replacement: here('./packages/dashboard/src/index.ts') },
 ];

@@ -602,14 +602,16 @@ export const dashboardStyles = css`
     border-left: 1px dashed var(--tb-muted);
   }
   .timeline-scroll {
-    max-height: min(50vh, 420px);
     overflow-x: hidden;
     overflow-y: auto;
-    padding: 4px 0;
+    max-height: 420px;
+    margin-top: 4px;
   }
   .timeline-canvas {
     display: block;
     width: 100%;
+    position: sticky;
+    top: 0;
   }
   .timeline-canvas:focus-visible {
     outline: 2px solid var(--tb-accent);

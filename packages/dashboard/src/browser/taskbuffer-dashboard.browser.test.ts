@@ -217,14 +217,14 @@ describe('TaskbufferDashboard', () => {
       manager.addTask(new Task({ name: 'unlabelled', taskFunction: () => 1 }));
       const element = mount((el) => (el.taskManager = manager));
       await element.updateComplete;
-      const options = [...shadow(element).querySelectorAll('select option')].map((option) => option.getAttribute('value'));
+      const options = [...shadow(element).querySelectorAll('select.label-select option')].map((option) => option.getAttribute('value'));
       expect(options).toEqual(['', 'tenantId=acme', 'tenantId=globex']);
 
       element.label = 'tenantId=globex';
       await element.updateComplete;
       expect(rowNames(element)).toEqual(['globex-sync']);
 
-      const select = shadow(element).querySelector('select')!;
+      const select = shadow(element).querySelector<HTMLSelectElement>('select.label-select')!;
       select.value = 'tenantId=acme';
       select.dispatchEvent(new Event('change'));
       await element.updateComplete;

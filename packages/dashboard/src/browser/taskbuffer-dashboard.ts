@@ -124,6 +124,7 @@ export class TaskbufferDashboard extends LitElement {
     taskManager: { attribute: false, noAccessor: true },
     source: { attribute: false },
     timelineMinutes: { type: Number, attribute: 'timeline-minutes' },
+    timelineEnd: { attribute: false },
     refreshInterval: { type: Number, attribute: 'refresh-interval' },
     src: { type: String },
     theme: { type: String, reflect: true },
@@ -172,6 +173,11 @@ export class TaskbufferDashboard extends LitElement {
   declare source: DashboardSource | undefined;
   /** The span of the run timeline, in minutes (1–60). @default 5 */
   declare timelineMinutes: number;
+  /**
+   * Epoch ms at the timeline's right edge; `undefined` follows now (the
+   * "Follow now" button). Panning sets it.
+   */
+  declare timelineEnd: number | undefined;
 
   readonly #state = new DashboardState();
   #connection: DashboardConnectionState = 'idle';
@@ -196,8 +202,6 @@ export class TaskbufferDashboard extends LitElement {
   #problem: string | undefined;
   #skippedMessages = 0;
   #renderedVersion = -1;
-  /** Epoch ms at the timeline's right edge while panned; `undefined` follows now. */
-  #timelineEnd: number | undefined;
   #focusedRun: DashboardRun | undefined;
   #hoveredRun: DashboardRun | undefined;
   #showTable = false;
@@ -205,6 +209,7 @@ export class TaskbufferDashboard extends LitElement {
   #timelineView: TimelineView | undefined;
   #resizeObserver: ResizeObserver | undefined;
   #timelineWidth = 0;
+  #scrollPending = false;
 
   constructor() {
     super();
@@ -216,6 +221,7 @@ export class TaskbufferDashboard extends LitElement {
     this.heading = 'taskbuffer';
     this.source = undefined;
     this.timelineMinutes = 5;
+    this.timelineEnd = undefined;
   }
 
   /** Where the data comes from, and whether it is flowing. */
@@ -554,7 +560,7 @@ export class TaskbufferDashboard extends LitElement {
     if (current !== '' && !pairs.includes(current)) pairs.unshift(current);
     return html`<label class="filter"
       >Labels
-      <select @change=${this.#onFilterChange} .value=${current}>
+      <select class="label-select" @change=${this.#onFilterChange} .value=${current}>
         <option value="" ?selected=${current === ''}>All tasks</option>
         ${pairs.map((pair) => html`<option value=${pair} ?selected=${pair === current}>${pair}</option>`)}
       </select></label
@@ -703,7 +709,7 @@ export class TaskbufferDashboard extends LitElement {
   /** The edges of the timeline: while following, now sits a tenth from the right, so upcoming ticks show. */
   #range(now: number): { from: number; to: number } {
     const span = this.#span();
-    const to = this.#timelineEnd ?? now + span / 10;
+    const to = this.timelineEnd ?? now + span / 10;
     return { from: to - span, to };
   }
 
@@ -726,12 +732,12 @@ export class TaskbufferDashboard extends LitElement {
     const now = Date.now();
     const span = this.#span();
     const { to } = this.#range(now);
-    this.#timelineEnd = to + (direction * span) / 2;
+    this.timelineEnd = to + (direction * span) / 2;
     this.requestUpdate();
   }
 
   #follow(): void {
-    this.#timelineEnd = undefined;
+    this.timelineEnd = undefined;
     this.requestUpdate();
   }
 
@@ -871,7 +877,8 @@ export class TaskbufferDashboard extends LitElement {
     const width = this.#timelineWidth || Math.floor(canvas.parentElement!.clientWidth);
     if (width <= view.gutter) return;
     view.width = width;
-    const height = timelineHeight(view);
+    view.scrollTop = canvas.parentElement!.scrollTop;
+    const height = view.viewHeight;
     const ratio = globalThis.devicePixelRatio || 1;
     const pixelWidth = Math.round(width * ratio);
     const pixelHeight = Math.round(height * ratio);
@@ -880,6 +887,8 @@ export class TaskbufferDashboard extends LitElement {
       canvas.height = pixelHeight;
     }
     canvas.style.height = `${height}px`;
+    const spacer = canvas.nextElementSibling as HTMLElement | null;
+    if (spacer !== null) spacer.style.height = `${timelineHeight(view) - height}px`;
     const context = canvas.getContext('2d');
     if (context === null) return;
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -898,9 +907,14 @@ export class TaskbufferDashboard extends LitElement {
       gutter: GUTTER,
       laneHeight: LANE_HEIGHT,
       axisHeight: AXIS_HEIGHT,
+      scrollTop: 0,
+      viewHeight: 0,
     };
+    // The canvas is as tall as the lanes, up to half the window (at most 420 px); the lanes scroll under it.
+    const maxHeight = Math.max(120, Math.min(420, Math.floor((globalThis.innerHeight || 800) / 2)));
+    this.#timelineView.viewHeight = Math.min(timelineHeight(this.#timelineView), maxHeight);
     const minutes = this.#span() / 60_000;
-    const following = this.#timelineEnd === undefined;
+    const following = this.timelineEnd === undefined;
     const detailRun = this.#focusedRun ?? this.#hoveredRun;
     let shown = 0;
     for (const lane of lanes) shown += visibleRuns(lane, from, to, now).length;
@@ -938,7 +952,19 @@ export class TaskbufferDashboard extends LitElement {
         <span class="key skipped"></span>skipped <span class="key wait"></span>waiting
         <span class="key cooldown"></span>cooldown <span class="key ghost"></span>next tick
       </div>
-      <div class="timeline-scroll">
+      <div
+        class="timeline-scroll"
+        style=${styleMap({ maxHeight: `${this.#timelineView.viewHeight}px` })}
+        @scroll=${() => {
+          if (!this.#scrollPending) {
+            this.#scrollPending = true;
+            requestFrame(() => {
+              this.#scrollPending = false;
+              this.#drawTimeline();
+            });
+          }
+        }}
+      >
         <canvas
           class="timeline-canvas"
           tabindex="0"
@@ -953,6 +979,7 @@ export class TaskbufferDashboard extends LitElement {
             this.requestUpdate();
           }}
         ></canvas>
+        <div class="timeline-spacer"></div>
       </div>
       <div id="run-detail" class="run-detail" role="status" aria-live="polite">
         ${detailRun === undefined ? nothing : describeRun(detailRun, now)}

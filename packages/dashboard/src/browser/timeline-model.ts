@@ -21,6 +21,10 @@ export interface TimelineView {
   gutter: number;
   laneHeight: number;
   axisHeight: number;
+  /** How far the lanes are scrolled, in CSS pixels; the axis stays on top. */
+  scrollTop: number;
+  /** The height of the canvas: only the lanes in it are drawn. */
+  viewHeight: number;
 }
 
 export interface TimelineColors {
@@ -72,7 +76,8 @@ export function timelineHeight(view: Pick<TimelineView, 'lanes' | 'laneHeight' |
 
 /** The run under a point (CSS pixels), if any: the nearest bar within a few pixels. */
 export function runAt(view: TimelineView, x: number, y: number): { lane: number; run: DashboardRun } | undefined {
-  const laneIndex = Math.floor((y - view.axisHeight) / view.laneHeight);
+  if (y < view.axisHeight) return undefined;
+  const laneIndex = Math.floor((y - view.axisHeight + view.scrollTop) / view.laneHeight);
   const lane = view.lanes[laneIndex];
   if (lane === undefined || x < view.gutter) return undefined;
   let best: DashboardRun | undefined;
@@ -89,6 +94,31 @@ export function runAt(view: TimelineView, x: number, y: number): { lane: number;
     }
   }
   return best === undefined ? undefined : { lane: laneIndex, run: best };
+}
+
+/** Most runs of one task drawn side by side in its lane; more overlapping runs share the last row. */
+const MAX_ROWS = 3;
+
+/**
+ * Gives each run of a lane a row, so runs that overlap in time sit one above
+ * the other instead of on top of each other. Returns the row of every run
+ * (by position in `runs`) and how many rows the lane needs.
+ */
+export function laneRows(runs: readonly DashboardRun[], now: number): { rows: number[]; count: number } {
+  const ends: number[] = [];
+  const rows: number[] = [];
+  for (const run of runs) {
+    const begin = run.status === 'skipped' ? undefined : (run.queuedAt ?? run.startedAt);
+    if (begin === undefined) {
+      rows.push(0);
+      continue;
+    }
+    let row = ends.findIndex((end) => end <= begin);
+    if (row === -1) row = ends.length < MAX_ROWS ? ends.length : MAX_ROWS - 1;
+    ends[row] = Math.max(ends[row] ?? 0, runEnd(run, now));
+    rows.push(row);
+  }
+  return { rows, count: Math.max(1, ends.length) };
 }
 
 const STEPS_MS = [1000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000];
@@ -121,9 +151,13 @@ export function drawTimeline(
   colors: TimelineColors,
   focused: DashboardRun | undefined,
 ): number {
-  const { width, gutter, laneHeight, axisHeight, from, to, now } = view;
-  const height = timelineHeight(view);
-  context.clearRect(0, 0, width, height);
+  const { width, gutter, laneHeight, axisHeight, from, to, now, scrollTop, viewHeight } = view;
+  const fullHeight = viewHeight;
+  // Only the lanes that show are drawn (the canvas stays put while the lanes scroll under it).
+  const firstLane = Math.max(0, Math.floor(scrollTop / laneHeight));
+  const lastLane = Math.min(view.lanes.length - 1, Math.ceil((scrollTop + viewHeight - axisHeight) / laneHeight));
+  const laneTop = (index: number) => axisHeight + index * laneHeight - scrollTop;
+  context.clearRect(0, 0, width, fullHeight);
   const scale = (width - gutter) / (to - from);
   const x = (time: number) => gutter + (time - from) * scale;
 
@@ -135,16 +169,12 @@ export function drawTimeline(
   context.strokeStyle = colors.border;
   context.lineWidth = 1;
   context.beginPath();
+  const axisTicks: number[] = [];
   for (let tick = Math.ceil(from / step) * step; tick <= to; tick += step) {
     const px = Math.round(x(tick)) + 0.5;
     context.moveTo(px, axisHeight - 4);
-    context.lineTo(px, height);
-    const date = new Date(tick);
-    const label =
-      step < 60_000
-        ? `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}:${String(date.getSeconds()).padStart(2, '0')}`
-        : `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
-    context.fillText(label, px + 3, axisHeight / 2);
+    context.lineTo(px, fullHeight);
+    axisTicks.push(tick);
   }
   context.stroke();
 
@@ -158,15 +188,17 @@ export function drawTimeline(
   const waits: Array<[number, number, number, boolean]> = [];
   const ghosts: Array<[number, number]> = [];
 
-  for (let index = 0; index < view.lanes.length; index++) {
+  for (let index = firstLane; index <= lastLane; index++) {
     const lane = view.lanes[index]!;
-    const top = axisHeight + index * laneHeight;
-    const barTop = top + (laneHeight - barHeight) / 2;
-    for (const run of lane.runs) {
-      const begin = runBegin(run);
-      if (begin === undefined || begin > to) continue;
+    const top = laneTop(index);
+    const runs = visibleRuns(lane, from, to, now);
+    const { rows, count } = laneRows(runs, now);
+    const rowHeight = barHeight / count;
+    for (const [position, run] of runs.entries()) {
+      const begin = runBegin(run)!;
       const end = runEnd(run, now);
-      if (end < from) continue;
+      const barTop = top + (laneHeight - barHeight) / 2 + rows[position]! * rowHeight;
+      const height = Math.max(2, rowHeight - (count > 1 ? 1 : 0));
       if (run.status === 'skipped') {
         add(colors.skipped, x(run.endedAt ?? begin) - 1, top + 2, 2, laneHeight - 4);
         continue;
@@ -174,13 +206,13 @@ export function drawTimeline(
       if (run.queuedAt !== undefined) {
         const waitEnd = run.startedAt ?? end;
         const cooldownFrom = run.cooldownMs === undefined ? waitEnd : Math.max(run.queuedAt, waitEnd - run.cooldownMs);
-        if (cooldownFrom > run.queuedAt) waits.push([x(run.queuedAt), x(cooldownFrom), barTop + barHeight / 2, false]);
-        if (waitEnd > cooldownFrom) waits.push([x(cooldownFrom), x(waitEnd), barTop + barHeight / 2, true]);
+        if (cooldownFrom > run.queuedAt) waits.push([x(run.queuedAt), x(cooldownFrom), barTop + height / 2, false]);
+        if (waitEnd > cooldownFrom) waits.push([x(cooldownFrom), x(waitEnd), barTop + height / 2, true]);
       }
       if (run.startedAt === undefined) continue;
       const left = x(Math.max(run.startedAt, from - 1000));
       const barWidth = Math.max(2, x(Math.min(end, to + 1000)) - left);
-      add(colors[run.status === 'queued' ? 'running' : run.status], left, barTop, barWidth, barHeight);
+      add(colors[run.status === 'queued' ? 'running' : run.status], left, barTop, barWidth, height);
     }
     for (const tick of lane.ticks) if (tick >= from && tick <= to) ghosts.push([x(tick), top]);
   }
@@ -206,25 +238,37 @@ export function drawTimeline(
   // Task names in the gutter, cut to fit (the table view and the task list show them whole).
   context.fillStyle = colors.text;
   context.textBaseline = 'middle';
-  for (let index = 0; index < view.lanes.length; index++) {
+  for (let index = firstLane; index <= lastLane; index++) {
     let name = view.lanes[index]!.name;
     if (context.measureText(name).width > gutter - 8) {
       while (name.length > 1 && context.measureText(`${name}…`).width > gutter - 8) name = name.slice(0, -1);
       name = `${name}…`;
     }
-    context.fillText(name, 4, axisHeight + index * laneHeight + laneHeight / 2);
+    context.fillText(name, 4, laneTop(index) + laneHeight / 2);
+  }
+  // The axis goes on last: lanes scrolled up pass under it.
+  context.clearRect(0, 0, width, axisHeight - 2);
+  context.fillStyle = colors.muted;
+  for (const tick of axisTicks) {
+    const date = new Date(tick);
+    const two = (value: number) => String(value).padStart(2, '0');
+    const label =
+      step < 60_000
+        ? `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`
+        : `${two(date.getHours())}:${two(date.getMinutes())}`;
+    context.fillText(label, Math.round(x(tick)) + 3, axisHeight / 2);
   }
 
   if (now >= from && now <= to) {
     context.fillStyle = colors.now;
-    context.fillRect(Math.round(x(now)), axisHeight - 4, 1, height - axisHeight + 4);
+    context.fillRect(Math.round(x(now)), axisHeight - 4, 1, fullHeight - axisHeight + 4);
   }
 
   if (focused !== undefined) {
     const index = view.lanes.findIndex((lane) => lane.name === focused.taskName);
     const begin = focused.startedAt ?? focused.endedAt ?? focused.queuedAt;
-    if (index !== -1 && begin !== undefined) {
-      const top = axisHeight + index * laneHeight;
+    if (index >= firstLane && index <= lastLane && begin !== undefined) {
+      const top = laneTop(index);
       const left = x(focused.queuedAt ?? begin) - 2;
       const right = Math.max(x(runEnd(focused, now)), x(begin) + 2) + 2;
       context.strokeStyle = colors.text;
@@ -232,5 +276,5 @@ export function drawTimeline(
       context.strokeRect(left, top + 1, right - left, laneHeight - 2);
     }
   }
-  return height;
+  return fullHeight;
 }

@@ -22,6 +22,7 @@ import {
   type TimelineView,
   drawTimeline,
   runAt,
+  countVisibleRuns,
   runBegin,
   timelineHeight,
   visibleRuns,
@@ -210,6 +211,9 @@ export class TaskbufferDashboard extends LitElement {
   #resizeObserver: ResizeObserver | undefined;
   #timelineWidth = 0;
   #scrollPending = false;
+  #timelineScrollTop = 0;
+  /** The timeline's colours, read from the custom properties once per theme. */
+  #colorCache: { theme: string; colors: TimelineColors } | undefined;
 
   constructor() {
     super();
@@ -841,9 +845,11 @@ export class TaskbufferDashboard extends LitElement {
   }
 
   #colors(): TimelineColors {
+    const key = `${this.theme}:${globalThis.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'}`;
+    if (this.#colorCache?.theme === key) return this.#colorCache.colors;
     const style = getComputedStyle(this);
     const read = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
-    return {
+    const colors: TimelineColors = {
       text: read('--tb-text', '#1b2230'),
       muted: read('--tb-muted', '#5f6b7d'),
       border: read('--tb-border', '#dde2ea'),
@@ -856,6 +862,8 @@ export class TaskbufferDashboard extends LitElement {
       cooldown: read('--tb-warn', '#b87900'),
       now: read('--tb-accent', '#3563e9'),
     };
+    this.#colorCache = { theme: key, colors };
+    return colors;
   }
 
   /** Draws the timeline's canvas after a render (at most once per frame, like the render itself). */
@@ -877,7 +885,8 @@ export class TaskbufferDashboard extends LitElement {
     const width = this.#timelineWidth || Math.floor(canvas.parentElement!.clientWidth);
     if (width <= view.gutter) return;
     view.width = width;
-    view.scrollTop = canvas.parentElement!.scrollTop;
+    // Read from the scroll event, not the element: reading it here would force a layout every frame.
+    view.scrollTop = this.#timelineScrollTop;
     const height = view.viewHeight;
     const ratio = globalThis.devicePixelRatio || 1;
     const pixelWidth = Math.round(width * ratio);
@@ -916,8 +925,7 @@ export class TaskbufferDashboard extends LitElement {
     const minutes = this.#span() / 60_000;
     const following = this.timelineEnd === undefined;
     const detailRun = this.#focusedRun ?? this.#hoveredRun;
-    let shown = 0;
-    for (const lane of lanes) shown += visibleRuns(lane, from, to, now).length;
+    const shown = countVisibleRuns(lanes, from, to, now);
     return html`<section class="timeline" aria-label="Run timeline">
       <div class="section-head">
         <h2>Timeline</h2>
@@ -955,7 +963,8 @@ export class TaskbufferDashboard extends LitElement {
       <div
         class="timeline-scroll"
         style=${styleMap({ maxHeight: `${this.#timelineView.viewHeight}px` })}
-        @scroll=${() => {
+        @scroll=${(event: Event) => {
+          this.#timelineScrollTop = (event.currentTarget as HTMLElement).scrollTop;
           if (!this.#scrollPending) {
             this.#scrollPending = true;
             requestFrame(() => {

@@ -63,6 +63,18 @@ export function visibleRuns(lane: TimelineLane, from: number, to: number, now: n
   return visible;
 }
 
+/** How many runs of the lanes show between `from` and `to`. */
+export function countVisibleRuns(lanes: readonly TimelineLane[], from: number, to: number, now: number): number {
+  let count = 0;
+  for (const lane of lanes) {
+    for (const run of lane.runs) {
+      const begin = runBegin(run);
+      if (begin !== undefined && begin <= to && runEnd(run, now) >= from) count++;
+    }
+  }
+  return count;
+}
+
 /** Pixel x of an instant. */
 export function xOf(view: TimelineView, time: number): number {
   const plot = view.width - view.gutter;
@@ -123,20 +135,30 @@ export function laneRows(runs: readonly DashboardRun[], now: number): { rows: nu
 
 const STEPS_MS = [1000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000];
 
-function hatch(context: CanvasRenderingContext2D, x: number, y: number, width: number, height: number, color: string): void {
-  context.save();
-  context.beginPath();
-  context.rect(x, y, width, height);
-  context.clip();
-  context.strokeStyle = color;
-  context.lineWidth = 1;
-  context.beginPath();
-  for (let offset = -height; offset < width; offset += 4) {
-    context.moveTo(x + offset, y + height);
-    context.lineTo(x + offset + height, y);
+const patterns = new WeakMap<CanvasRenderingContext2D, Map<string, CanvasPattern | string>>();
+
+/** A diagonal hatch in one colour as a fill pattern, made once per context and colour. */
+function hatchPattern(context: CanvasRenderingContext2D, color: string): CanvasPattern | string {
+  let cache = patterns.get(context);
+  if (cache === undefined) patterns.set(context, (cache = new Map()));
+  let pattern = cache.get(color);
+  if (pattern === undefined) {
+    const tile = document.createElement('canvas');
+    tile.width = 4;
+    tile.height = 4;
+    const tileContext = tile.getContext('2d');
+    if (tileContext !== null) {
+      tileContext.strokeStyle = color;
+      tileContext.lineWidth = 1;
+      tileContext.beginPath();
+      tileContext.moveTo(0, 4);
+      tileContext.lineTo(4, 0);
+      tileContext.stroke();
+    }
+    pattern = context.createPattern(tile, 'repeat') ?? color;
+    cache.set(color, pattern);
   }
-  context.stroke();
-  context.restore();
+  return pattern;
 }
 
 /**
@@ -222,8 +244,12 @@ export function drawTimeline(
     context.fillStyle = color;
     for (const [left, top, barWidth, h] of rects) context.fillRect(left, top, barWidth, h);
   }
-  for (const [left, right, middle, cooling] of waits) {
-    hatch(context, left, middle - 3, Math.max(1, right - left), 6, cooling ? colors.cooldown : colors.wait);
+  // Waits are hatched by pattern fills: no path or clip per segment.
+  for (const cooling of [false, true]) {
+    context.fillStyle = hatchPattern(context, cooling ? colors.cooldown : colors.wait);
+    for (const [left, right, middle, isCooling] of waits) {
+      if (isCooling === cooling) context.fillRect(left, middle - 3, Math.max(1, right - left), 6);
+    }
   }
   context.strokeStyle = colors.muted;
   context.setLineDash([2, 2]);

@@ -18,11 +18,16 @@ const hasChromium = existsSync(chromiumPath);
 if (!hasChromium) {
   console.warn(`[dashboard e2e] skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
 }
-// `UPDATE_SCREENSHOT=1` refreshes the screenshot the README shows; otherwise it goes to test-results/.
+// `UPDATE_SCREENSHOT=1` refreshes the screenshots the README shows; otherwise they go to test-results/.
 const screenshotPath = fileURLToPath(
   process.env.UPDATE_SCREENSHOT
     ? new URL('../../../../docs/dashboard.png', import.meta.url)
     : new URL('../../test-results/demo-dashboard.png', import.meta.url),
+);
+const timelinePath = fileURLToPath(
+  process.env.UPDATE_SCREENSHOT
+    ? new URL('../../../../docs/timeline.png', import.meta.url)
+    : new URL('../../test-results/demo-timeline.png', import.meta.url),
 );
 
 const LAUNCH_ARGS = [
@@ -115,6 +120,23 @@ describe.skipIf(!hasChromium)('pnpm demo', () => {
       .toBe(true);
     mkdirSync(dirname(screenshotPath), { recursive: true });
     await page.screenshot({ path: screenshotPath });
+
+    // The run history travels over SSE: the timeline's table lists runs that the server kept.
+    const timeline = dashboard.locator('section.timeline');
+    await timeline.getByRole('combobox', { name: 'Timeline span' }).selectOption('1');
+    await timeline.getByRole('button', { name: 'Table' }).click();
+    await expect
+      .poll(() => timeline.locator('[role="table"] [role="row"][data-run]').count(), { timeout: 20_000, interval: 250 })
+      .toBeGreaterThan(5);
+    const outcomes = await timeline.locator('[role="table"] [role="row"][data-run] .event-type').allTextContents();
+    expect(outcomes.some((outcome) => outcome === 'completed')).toBe(true);
+    await timeline.getByRole('button', { name: 'Table' }).click();
+    // A run's details on hover, for the picture.
+    const canvas = timeline.locator('canvas');
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width - 60, box.y + 28);
+    mkdirSync(dirname(timelinePath), { recursive: true });
+    await timeline.screenshot({ path: timelinePath });
 
     // The demo allows triggering from this machine: "Run" goes through the server to the manager.
     const rollup = dashboard.locator('[data-task="acme:billing-rollup"]');

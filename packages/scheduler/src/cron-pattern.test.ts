@@ -86,6 +86,58 @@ describe('CronScheduler', () => {
       ]);
     });
 
+    it('accepts lists whose items overlap, merging the duplicates as Vixie cron and croner do', () => {
+      const from = '2026-01-01T00:00:00Z';
+      const same: [string, string][] = [
+        ['0 0 * * 0,7', '0 0 * * 0'], // Sunday written both ways
+        ['0 0-12,3 * * *', '0 0-12 * * *'],
+        ['0 0 * * 1-5,3', '0 0 * * 1-5'],
+        ['0 0 * * 1,MON', '0 0 * * 1'],
+        ['0,0 * * * *', '0 * * * *'],
+        ['0 0 1,1-3,*/2 * *', '0 0 1-3,5,7,9,11,13,15,17,19,21,23,25,27,29,31 * *'],
+        ['0 0 * * 5L,FRIL,MON#2,1#2', '0 0 * * 5L,MON#2'],
+      ];
+      for (const [expression, equivalent] of same) {
+        expect(runs(expression, 12, from), expression).toEqual(runs(equivalent, 12, from));
+      }
+      expect(runs('0 0 * * 0,7', 2, from)).toEqual(['2026-01-04T00:00:00.000Z', '2026-01-11T00:00:00.000Z']);
+    });
+
+    it('reads #, L and plain weekdays together in one list', () => {
+      // The second Monday, the third Wednesday and the last Friday of each month, and every Sunday.
+      expect(runs('0 0 * 1 1#2,3#3,5L,SUN', 9, '2026-01-01T00:00:00Z')).toEqual([
+        '2026-01-04T00:00:00.000Z',
+        '2026-01-11T00:00:00.000Z',
+        '2026-01-12T00:00:00.000Z',
+        '2026-01-18T00:00:00.000Z',
+        '2026-01-21T00:00:00.000Z',
+        '2026-01-25T00:00:00.000Z',
+        '2026-01-30T00:00:00.000Z',
+        '2027-01-03T00:00:00.000Z',
+        '2027-01-10T00:00:00.000Z',
+      ]);
+    });
+
+    it('matches either day field when both are anything but * or ?, also when one starts with * (*/2)', () => {
+      // Every odd day of the month or any Monday (Vixie cron would AND them here: odd-numbered Mondays only).
+      expect(runs('0 0 */2 * 1', 8, '2026-01-01T00:00:00Z')).toEqual([
+        '2026-01-03T00:00:00.000Z', // Saturday, odd
+        '2026-01-05T00:00:00.000Z', // Monday, odd
+        '2026-01-07T00:00:00.000Z',
+        '2026-01-09T00:00:00.000Z',
+        '2026-01-11T00:00:00.000Z',
+        '2026-01-12T00:00:00.000Z', // Monday, even
+        '2026-01-13T00:00:00.000Z',
+        '2026-01-15T00:00:00.000Z',
+      ]);
+      // A day field that is * or ? leaves the other alone: Mondays only.
+      expect(runs('0 0 * * 1', 2, '2026-01-01T00:00:00Z')).toEqual(runs('0 0 ? * 1', 2, '2026-01-01T00:00:00Z'));
+      expect(runs('0 0 * * 1', 2, '2026-01-01T00:00:00Z')).toEqual([
+        '2026-01-05T00:00:00.000Z',
+        '2026-01-12T00:00:00.000Z',
+      ]);
+    });
+
     it('supports L (last day of the month, last weekday of a kind)', () => {
       expect(runs('0 0 L * *', 3, '2028-01-15T00:00:00Z')).toEqual([
         '2028-01-31T00:00:00.000Z',
@@ -197,10 +249,77 @@ describe('CronScheduler', () => {
       }
     });
 
+    it('explains a bad field in its own words, naming the field and what it takes', () => {
+      const cases: [string, string][] = [
+        [
+          '1- * * * *',
+          'minute field ("1-"): "1-" is not understood; the minute field takes values 0-59, * for any, ranges (1-5), steps (*/15, 1-30/5, 10/5) and lists of these (1,5)',
+        ],
+        [
+          '0 0 * * L',
+          'day-of-week field ("L"): L needs a weekday before it in this field (5L or FRIL: the last Friday of the month)',
+        ],
+        [
+          '0 0 W * *',
+          'day-of-month field ("W"): "W" is not understood; the day-of-month field takes values 1-31, L (last day), LW (last weekday), a day with W (15W, the nearest weekday), * or ? for any, ranges (1-5), steps (*/15, 1-30/5, 10/5) and lists of these (1,5)',
+        ],
+        ['*/0 * * * *', 'minute field ("*/0"): a step of 0 is not allowed; steps in the minute field are 1-59'],
+        ['*/60 * * * *', 'minute field ("*/60"): a step of 60 is not allowed; steps in the minute field are 1-59'],
+        [
+          '*/99999999999999999999 * * * *',
+          'minute field ("*/99999999999999999999"): a step of 99999999999999999999 is not allowed; steps in the minute field are 1-59',
+        ],
+        ['0 */24 * * *', 'hour field ("*/24"): a step of 24 is not allowed; steps in the hour field are 1-23'],
+        ['0 0 */31 * *', 'day-of-month field ("*/31"): a step of 31 is not allowed; steps in the day-of-month field are 1-30'],
+        ['0 0 1 */12 *', 'month field ("*/12"): a step of 12 is not allowed; steps in the month field are 1-11'],
+        ['0 0 * * */7', 'day-of-week field ("*/7"): a step of 7 is not allowed; steps in the day-of-week field are 1-6'],
+        ['61 * * * *', 'minute field ("61"): 61 is outside 0-59'],
+        ['0 0 * * 8', 'day-of-week field ("8"): 8 is outside 0-7'],
+        ['5-2 * * * *', 'minute field ("5-2"): the range 5-2 runs backwards; ranges do not wrap around (write 5-59,0-2)'],
+        [
+          '0 0 * * FRI-MON',
+          'day-of-week field ("FRI-MON"): the range FRI-MON runs backwards; ranges do not wrap around (write FRI-SAT,SUN-MON)',
+        ],
+        ['1,,2 * * * *', 'minute field ("1,,2"): the list has an empty item'],
+        [
+          '0 0 * * 5#0',
+          'day-of-week field ("5#0"): #0 is not an occurrence: a month has at most 5 of a weekday (#1-#5)',
+        ],
+        [
+          '? * * * *',
+          'minute field ("?"): ? stands for any day and is only for the day-of-month and day-of-week fields; use *',
+        ],
+        ['0 0 * jan,foo *', 'month field ("jan,foo"): "foo" is not understood; the month field takes values 1-12 or JAN-DEC, * for any, ranges (1-5), steps (*/15, 1-30/5, 10/5) and lists of these (1,5)'],
+      ];
+      for (const [expression, reason] of cases) {
+        let caught: unknown;
+        try {
+          scheduler.nextRuns(expression, 1);
+        } catch (error) {
+          caught = error;
+        }
+        expect(caught, expression).toBeInstanceOf(InvalidCronExpressionError);
+        expect((caught as InvalidCronExpressionError).reason, expression).toBe(reason);
+        expect((caught as InvalidCronExpressionError).message).toBe(`Invalid cron expression "${expression}": ${reason}`);
+      }
+      // None of these leaks a parser's internal wording.
+      for (const expression of ['0 0 L-3 * *', '0 0 1-L * *', '0 0 15L * *', '0 0 * * *L', '*/5/3 * * * *', 'a * * * *']) {
+        expect(() => scheduler.nextRuns(expression, 1), expression).toThrow(
+          /^Invalid cron expression "[^"]+": \w[\w-]+ field \("[^"]+"\): "[^"]+" is not understood; the [\w-]+ field takes values /,
+        );
+        expect(() => scheduler.nextRuns(expression, 1), expression).not.toThrow(/NaN|Constraint|Validation|Invalid characters/);
+      }
+    });
+
     it('refuses bad arguments with a TypeError naming them', () => {
       expect(() => scheduler.nextRuns(5 as never, 1)).toThrow(/Expected `expression` to be a cron expression/);
       expect(() => scheduler.nextRuns('* * * * *', -1)).toThrow('Expected `count` to be a non-negative integer, got `-1` (number)');
-      expect(() => scheduler.nextRuns('* * * * *', 1, { from: new Date('nope') })).toThrow(/Expected `from`/);
+      expect(() => scheduler.nextRuns('* * * * *', 1, { from: new Date('nope') })).toThrow(
+        new TypeError('Expected `from` to be a valid Date or epoch milliseconds, got an Invalid Date'),
+      );
+      expect(() => scheduler.nextRuns('* * * * *', 1, { from: Number.NaN })).toThrow(
+        'Expected `from` to be a valid Date or epoch milliseconds, got `NaN` (number)',
+      );
       expect(() => scheduler.nextRuns('* * * * *', 1, { timezone: 'Mars/Olympus' })).toThrow(
         'Expected `timezone` to be a time zone known to Intl, such as "Europe/Berlin", got `"Mars/Olympus"` (string)',
       );

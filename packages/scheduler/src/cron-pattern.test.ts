@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CronScheduler } from './cron-scheduler.js';
 import { InvalidCronExpressionError } from './errors.js';
 
@@ -323,6 +323,121 @@ describe('CronScheduler', () => {
       expect(() => scheduler.nextRuns('* * * * *', 1, { timezone: 'Mars/Olympus' })).toThrow(
         'Expected `timezone` to be a time zone known to Intl, such as "Europe/Berlin", got `"Mars/Olympus"` (string)',
       );
+    });
+  });
+
+  describe('nextRuns far ahead', () => {
+    it('finds runs that are decades apart, as far as the calendar goes', () => {
+      // A fifth Sunday in February: February 29th on a Sunday (2088 → 2128: 1 Feb 2100 is not a leap day).
+      const expected: string[] = [];
+      for (let year = 2026; expected.length < 6; year++) {
+        const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+        if (leap && new Date(Date.UTC(year, 1, 29)).getUTCDay() === 0) expected.push(`${year}-02-29T00:00:00.000Z`);
+      }
+      expect(expected.slice(0, 4)).toEqual([
+        '2032-02-29T00:00:00.000Z',
+        '2060-02-29T00:00:00.000Z',
+        '2088-02-29T00:00:00.000Z',
+        '2128-02-29T00:00:00.000Z',
+      ]);
+      expect(runs('0 0 * 2 0#5', 6, '2026-01-01T00:00:00Z')).toEqual(expected);
+      expect(localRuns('0 0 * 2 0#5', 4, '2026-01-01T00:00:00Z', 'Europe/Berlin')).toEqual([
+        '2032-02-29 00:00:00',
+        '2060-02-29 00:00:00',
+        '2088-02-29 00:00:00',
+        '2128-02-29 00:00:00',
+      ]);
+    });
+
+    it('lists no run only when none exists: an interval job whose every time falls into a skipped hour', () => {
+      // 02:00-02:59 on the last Sunday of March does not exist in Berlin.
+      expect(runs('*/30 2 * 3 0L', 1, '2026-01-01T00:00:00Z', 'Europe/Berlin')).toEqual([]);
+      // A fixed time in the gap runs at its end, every year.
+      expect(localRuns('30 2 * 3 0L', 2, '2026-01-01T00:00:00Z', 'Europe/Berlin')).toEqual([
+        '2026-03-29 03:00:00',
+        '2027-03-28 03:00:00',
+      ]);
+    });
+  });
+
+  describe('nextRuns on a zone it has not used yet', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    /** How many times `Intl` formats a time during `work`. */
+    function intlCalls(work: () => void): number {
+      const prototype = Intl.DateTimeFormat.prototype;
+      // `format` is a getter that returns a bound function: count the reads.
+      const descriptor = Object.getOwnPropertyDescriptor(prototype, 'format')!;
+      let formats = 0;
+      Object.defineProperty(prototype, 'format', {
+        ...descriptor,
+        get(this: Intl.DateTimeFormat) {
+          formats++;
+          return descriptor.get!.call(this);
+        },
+      });
+      const formatToParts = vi.spyOn(prototype, 'formatToParts');
+      try {
+        work();
+      } finally {
+        Object.defineProperty(prototype, 'format', descriptor);
+      }
+      const calls = formats + formatToParts.mock.calls.length;
+      vi.restoreAllMocks();
+      return calls;
+    }
+
+    it('asks Intl only about the days around the runs, not the years between them', () => {
+      // Zones no other test in this file uses, so that nothing about them is known yet.
+      let leapDays: Date[] = [];
+      const first = intlCalls(() => {
+        leapDays = scheduler.nextRuns('0 0 29 2 *', 20, { from: new Date('2026-01-01T00:00:00Z'), timezone: 'Europe/Paris' });
+      });
+      expect(leapDays).toHaveLength(20);
+      expect(leapDays.at(-1)!.toISOString()).toBe('2108-02-28T23:00:00.000Z'); // 2100 is no leap year
+      // 80 years: a scan of every 12 hours in between would ask Intl some 58,000 times.
+      expect(first).toBeLessThan(1500);
+      // An earlier `from` than ever asked costs the same, not a rescan of everything after it.
+      const earlier = intlCalls(() => {
+        scheduler.nextRuns('0 0 29 2 *', 20, { from: new Date('1950-01-01T00:00:00Z'), timezone: 'Europe/Paris' });
+      });
+      expect(earlier).toBeLessThan(1500);
+      const weekly = intlCalls(() => {
+        scheduler.nextRuns('0 30 1 * * SUN', 20, { from: new Date('2026-01-01T00:00:00Z'), timezone: 'America/Chicago' });
+      });
+      expect(weekly).toBeLessThan(1000);
+    });
+
+    it('finds the same runs across transitions whatever was asked of the zone before, and in any order', () => {
+      const expressions = ['*/30 * * * *', '30 2 * * *', '0 2,3 * * *', '15 1 * * *', '0 0 * * *'];
+      // Around each zone's transitions of 2026, asked after far later and far earlier years, later days first.
+      const days = ['2026-10-20', '2026-09-01', '2026-04-01', '2026-03-01'];
+      for (const timezone of ['Asia/Jerusalem', 'America/Toronto', 'Pacific/Chatham', 'Australia/Lord_Howe']) {
+        scheduler.nextRuns('0 0 1 1 *', 3, { from: new Date('2090-06-01T00:00:00Z'), timezone });
+        scheduler.nextRuns('0 0 1 1 *', 3, { from: new Date('1975-06-01T00:00:00Z'), timezone });
+        for (const expression of expressions) {
+          for (const day of days) {
+            const start = new Date(`${day}T00:00:00Z`);
+            const listed = scheduler.nextRuns(expression, 100, { from: start, timezone }).map(String);
+            // One run at a time, as the scheduler asks, each from the run before.
+            const stepped = [];
+            for (let time = start.getTime(); stepped.length < 100; ) {
+              const [next] = scheduler.nextRuns(expression, 1, { from: time, timezone });
+              stepped.push(String(next));
+              time = next!.getTime();
+            }
+            expect(listed, `${timezone} ${expression} ${day}`).toEqual(stepped);
+          }
+        }
+        // Checked against Intl: every half hour of local time, spaced 30 minutes apart in absolute time.
+        const halfHours = scheduler.nextRuns('*/30 * * * *', 2000, { from: new Date('2026-03-01T00:00:00Z'), timezone });
+        halfHours.forEach((date, index) => {
+          expect(local(date, timezone).slice(14), timezone).toMatch(/^(00|30):00$/);
+          if (index > 0) expect(date.getTime() - halfHours[index - 1]!.getTime()).toBe(30 * MINUTE);
+        });
+      }
     });
   });
 

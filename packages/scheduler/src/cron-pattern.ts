@@ -1,10 +1,23 @@
 import { InvalidCronExpressionError } from './errors.js';
 import type { TimeZone } from './time-zone.js';
 
-const DAY = 86_400_000;
-const YEAR = 365 * DAY;
-/** How far ahead a next run is looked for; every cron pattern repeats well within it. */
-const HORIZON = 30 * YEAR;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/**
+ * The Gregorian calendar repeats every 400 years, weekdays included (146,097
+ * days are exactly 20,871 weeks): a pattern that matches some date matches
+ * one in any 400 years.
+ */
+const CALENDAR_CYCLE = 146_097 * DAY;
+/** How far ahead a next run is looked for: a whole cycle, and the widest offset from UTC on both ends. */
+const HORIZON = CALENDAR_CYCLE + 2 * DAY;
+/**
+ * No zone's offset from UTC reaches this (the widest, historical local mean
+ * times, stay within ±16 h): a run's local time lies within it of its instant.
+ */
+const MAX_OFFSET = 18 * HOUR;
+/** The last instant a `Date` can hold. */
+const MAX_TIME = 8.64e15;
 /** A fixed local date to check that an expression matches anything at all. */
 const PROBE_START = Date.UTC(2024, 0, 1);
 
@@ -116,7 +129,7 @@ export class CronPattern {
     const cached = cache.get(expression);
     if (cached !== undefined) return cached;
     const pattern = new CronPattern(expression, parseFields(expression));
-    if (pattern.firstLocalMatch(PROBE_START, PROBE_START + HORIZON) === -1) {
+    if (pattern.firstLocalMatch(PROBE_START, PROBE_START + CALENDAR_CYCLE) === -1) {
       throw new InvalidCronExpressionError(expression, 'it never matches a date');
     }
     if (cache.size >= CACHE_LIMIT) cache.clear();
@@ -127,12 +140,20 @@ export class CronPattern {
   /**
    * The first instant strictly after `after`, on a whole second, at which the
    * pattern runs in `zone`, applying the DST rules of {@link fixedTime}.
-   * `undefined` only when nothing matches within 30 years.
+   * `undefined` when there is none within 400 years (the calendar's cycle):
+   * never for a fixed-time pattern; for an interval pattern only when every
+   * time it matches falls into a skipped DST hour (or past year 275,760).
    */
   nextAfter(after: number, zone: TimeZone): number | undefined {
     let time = Math.floor(after / 1000) * 1000 + 1000;
-    const limit = time + HORIZON;
+    const limit = Math.min(time + HORIZON, MAX_TIME);
     while (time < limit) {
+      // Every run at or after `time` has a local time at or after `earliest`, and runs at
+      // most MAX_OFFSET before it: skip to there without asking the zone about the years between.
+      const earliest = this.firstLocalMatch(time - MAX_OFFSET, limit + MAX_OFFSET);
+      if (earliest === -1) return undefined;
+      if (earliest - MAX_OFFSET > time) time = earliest - MAX_OFFSET;
+      if (time >= limit) return undefined;
       const segment = zone.segmentAt(time);
       const offset = segment.offset;
       if (this.fixedTime && time === segment.start && segment.previousOffset < offset) {
@@ -144,7 +165,7 @@ export class CronPattern {
         // The clock fell back at `segment.start`: the repeated local times already ran.
         low = Math.max(low, segment.start + segment.previousOffset);
       }
-      const high = segment.end === Infinity ? limit + offset : segment.end + offset;
+      const high = Math.min(segment.end, limit) + offset;
       const local = this.firstLocalMatch(low, high);
       if (local !== -1) return local - offset;
       time = segment.end;

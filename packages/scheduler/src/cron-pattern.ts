@@ -283,7 +283,7 @@ export class CronPattern {
 const CACHE_LIMIT = 10_000;
 const cache = new Map<string, CronPattern>();
 
-/** What the pattern keeps: look-up tables and bit masks. */
+/** What the pattern keeps: look-up tables (shared between patterns) and bit masks. */
 interface ParsedFields {
   fixedTime: boolean;
   seconds: Int8Array;
@@ -349,6 +349,10 @@ interface FieldValues {
   nearestWeekdays: number[];
   /** Day of week: per weekday, the occurrences it runs on (EVERY_OCCURRENCE, bit n for `#n`, LAST_OCCURRENCE). */
   weekdayRules: Uint8Array;
+  /** Seconds, minutes, hours: the ceiling table, shared by every pattern with this field. */
+  table: Int8Array | undefined;
+  /** Day of month, month: the values as a bit mask. */
+  mask: number;
 }
 
 /** Expressions share few distinct fields: each is parsed once. */
@@ -387,7 +391,7 @@ function readItem(spec: FieldSpec, item: string, into: FieldValues): void {
     if (nearest !== null) {
       const day = Number(nearest[1]);
       if (day < 1 || day > 31) throw new FieldError(`${item} is outside 1-31`);
-      into.nearestWeekdays.push(day);
+      if (!into.nearestWeekdays.includes(day)) into.nearestWeekdays.push(day);
       return;
     }
   }
@@ -469,6 +473,8 @@ function parseField(expression: string, index: number, text: string): FieldValue
     lastWeekday: false,
     nearestWeekdays: [],
     weekdayRules: new Uint8Array(7),
+    table: undefined,
+    mask: 0,
   };
   const dayField = spec.name === 'day-of-month' || spec.name === 'day-of-week';
   for (const item of text.split(',')) {
@@ -485,6 +491,8 @@ function parseField(expression: string, index: number, text: string): FieldValue
       throw new InvalidCronExpressionError(expression, `${spec.name} field ("${text}"): ${reason}`);
     }
   }
+  if (index <= 2) field.table = ceilingTable([...field.values], index === 2 ? 24 : 60);
+  else field.mask = bitsOf(field.values);
   if (fieldCache.size >= CACHE_LIMIT) fieldCache.clear();
   fieldCache.set(key, field);
   return field;
@@ -525,13 +533,13 @@ function parseFields(expression: string): ParsedFields {
   const isWildcard = (field: string) => field === '*' || field === '?';
   return {
     fixedTime: ![fields[0]!, fields[1]!, fields[2]!].some((field) => /[*/]/.test(field)),
-    seconds: ceilingTable([...seconds.values], 60),
-    minutes: ceilingTable([...minutes.values], 60),
-    hours: ceilingTable([...hours.values], 24),
-    months: bitsOf(months.values),
-    daysOfMonth: bitsOf(daysOfMonth.values),
+    seconds: seconds.table!,
+    minutes: minutes.table!,
+    hours: hours.table!,
+    months: months.mask,
+    daysOfMonth: daysOfMonth.mask,
     lastDayOfMonth: daysOfMonth.lastDay,
-    nearestWeekdays: [...new Set(daysOfMonth.nearestWeekdays)],
+    nearestWeekdays: daysOfMonth.nearestWeekdays,
     lastWeekdayOfMonth: daysOfMonth.lastWeekday,
     weekdayRules: daysOfWeek.weekdayRules,
     dayOfMonthRestricted: !isWildcard(fields[3]!),

@@ -147,13 +147,15 @@ export class CronPattern {
   nextAfter(after: number, zone: TimeZone): number | undefined {
     let time = Math.floor(after / 1000) * 1000 + 1000;
     const limit = Math.min(time + HORIZON, MAX_TIME);
-    while (time < limit) {
-      // Every run at or after `time` has a local time at or after `earliest`, and runs at
-      // most MAX_OFFSET before it: skip to there without asking the zone about the years between.
-      const earliest = this.firstLocalMatch(time - MAX_OFFSET, limit + MAX_OFFSET);
-      if (earliest === -1) return undefined;
-      if (earliest - MAX_OFFSET > time) time = earliest - MAX_OFFSET;
-      if (time >= limit) return undefined;
+    for (let first = true; time < limit; first = false) {
+      if (!first) {
+        // Every run at or after `time` has a local time at or after `earliest`, and runs at
+        // most MAX_OFFSET before it: skip to there without asking the zone about the years between.
+        const earliest = this.firstLocalMatch(time - MAX_OFFSET, limit + MAX_OFFSET);
+        if (earliest === -1) return undefined;
+        if (earliest - MAX_OFFSET > time) time = earliest - MAX_OFFSET;
+        if (time >= limit) return undefined;
+      }
       const segment = zone.segmentAt(time);
       const offset = segment.offset;
       if (this.fixedTime && time === segment.start && segment.previousOffset < offset) {

@@ -311,7 +311,7 @@ interface FieldSpec {
   readonly max: number;
   /** The largest value `*` stands for (day of week: 6, as 7 is Sunday again). */
   readonly wildcardMax: number;
-  /** Names accepted for values, upper case, `names[i]` meaning `min + i`… or weekday `i`. */
+  /** Names accepted for values, upper case: `names[i]` stands for `min + i`. */
   readonly names?: readonly string[];
   /** What the field takes, for error messages. */
   readonly allowed: string;
@@ -370,7 +370,7 @@ function readValue(spec: FieldSpec, text: string): number {
   } else {
     const index = spec.names?.indexOf(text) ?? -1;
     if (index === -1) throw new FieldError('');
-    value = spec.name === 'month' ? index + 1 : index;
+    value = spec.min + index;
   }
   if (value < spec.min || value > spec.max) {
     throw new FieldError(`${text} is outside ${spec.min}-${spec.max}`);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CronScheduler } from './cron-scheduler.js';
 import { InvalidCronExpressionError } from './errors.js';
 
@@ -83,6 +83,58 @@ describe('CronScheduler', () => {
         '2026-01-09T00:00:00.000Z',
         '2026-01-13T00:00:00.000Z',
         '2026-01-16T00:00:00.000Z',
+      ]);
+    });
+
+    it('accepts lists whose items overlap, merging the duplicates as Vixie cron and croner do', () => {
+      const from = '2026-01-01T00:00:00Z';
+      const same: [string, string][] = [
+        ['0 0 * * 0,7', '0 0 * * 0'], // Sunday written both ways
+        ['0 0-12,3 * * *', '0 0-12 * * *'],
+        ['0 0 * * 1-5,3', '0 0 * * 1-5'],
+        ['0 0 * * 1,MON', '0 0 * * 1'],
+        ['0,0 * * * *', '0 * * * *'],
+        ['0 0 1,1-3,*/2 * *', '0 0 1-3,5,7,9,11,13,15,17,19,21,23,25,27,29,31 * *'],
+        ['0 0 * * 5L,FRIL,MON#2,1#2', '0 0 * * 5L,MON#2'],
+      ];
+      for (const [expression, equivalent] of same) {
+        expect(runs(expression, 12, from), expression).toEqual(runs(equivalent, 12, from));
+      }
+      expect(runs('0 0 * * 0,7', 2, from)).toEqual(['2026-01-04T00:00:00.000Z', '2026-01-11T00:00:00.000Z']);
+    });
+
+    it('reads #, L and plain weekdays together in one list', () => {
+      // The second Monday, the third Wednesday and the last Friday of each month, and every Sunday.
+      expect(runs('0 0 * 1 1#2,3#3,5L,SUN', 9, '2026-01-01T00:00:00Z')).toEqual([
+        '2026-01-04T00:00:00.000Z',
+        '2026-01-11T00:00:00.000Z',
+        '2026-01-12T00:00:00.000Z',
+        '2026-01-18T00:00:00.000Z',
+        '2026-01-21T00:00:00.000Z',
+        '2026-01-25T00:00:00.000Z',
+        '2026-01-30T00:00:00.000Z',
+        '2027-01-03T00:00:00.000Z',
+        '2027-01-10T00:00:00.000Z',
+      ]);
+    });
+
+    it('matches either day field when both are anything but * or ?, also when one starts with * (*/2)', () => {
+      // Every odd day of the month or any Monday (Vixie cron would AND them here: odd-numbered Mondays only).
+      expect(runs('0 0 */2 * 1', 8, '2026-01-01T00:00:00Z')).toEqual([
+        '2026-01-03T00:00:00.000Z', // Saturday, odd
+        '2026-01-05T00:00:00.000Z', // Monday, odd
+        '2026-01-07T00:00:00.000Z',
+        '2026-01-09T00:00:00.000Z',
+        '2026-01-11T00:00:00.000Z',
+        '2026-01-12T00:00:00.000Z', // Monday, even
+        '2026-01-13T00:00:00.000Z',
+        '2026-01-15T00:00:00.000Z',
+      ]);
+      // A day field that is * or ? leaves the other alone: Mondays only.
+      expect(runs('0 0 * * 1', 2, '2026-01-01T00:00:00Z')).toEqual(runs('0 0 ? * 1', 2, '2026-01-01T00:00:00Z'));
+      expect(runs('0 0 * * 1', 2, '2026-01-01T00:00:00Z')).toEqual([
+        '2026-01-05T00:00:00.000Z',
+        '2026-01-12T00:00:00.000Z',
       ]);
     });
 
@@ -197,13 +249,195 @@ describe('CronScheduler', () => {
       }
     });
 
+    it('explains a bad field in its own words, naming the field and what it takes', () => {
+      const cases: [string, string][] = [
+        [
+          '1- * * * *',
+          'minute field ("1-"): "1-" is not understood; the minute field takes values 0-59, * for any, ranges (1-5), steps (*/15, 1-30/5, 10/5) and lists of these (1,5)',
+        ],
+        [
+          '0 0 * * L',
+          'day-of-week field ("L"): L needs a weekday before it in this field (5L or FRIL: the last Friday of the month)',
+        ],
+        [
+          '0 0 W * *',
+          'day-of-month field ("W"): "W" is not understood; the day-of-month field takes values 1-31, L (last day), LW (last weekday), a day with W (15W, the nearest weekday), * or ? for any, ranges (1-5), steps (*/15, 1-30/5, 10/5) and lists of these (1,5)',
+        ],
+        ['*/0 * * * *', 'minute field ("*/0"): a step of 0 is not allowed; steps in the minute field are 1-59'],
+        ['*/60 * * * *', 'minute field ("*/60"): a step of 60 is not allowed; steps in the minute field are 1-59'],
+        [
+          '*/99999999999999999999 * * * *',
+          'minute field ("*/99999999999999999999"): a step of 99999999999999999999 is not allowed; steps in the minute field are 1-59',
+        ],
+        ['0 */24 * * *', 'hour field ("*/24"): a step of 24 is not allowed; steps in the hour field are 1-23'],
+        ['0 0 */31 * *', 'day-of-month field ("*/31"): a step of 31 is not allowed; steps in the day-of-month field are 1-30'],
+        ['0 0 1 */12 *', 'month field ("*/12"): a step of 12 is not allowed; steps in the month field are 1-11'],
+        ['0 0 * * */7', 'day-of-week field ("*/7"): a step of 7 is not allowed; steps in the day-of-week field are 1-6'],
+        ['61 * * * *', 'minute field ("61"): 61 is outside 0-59'],
+        ['0 0 * * 8', 'day-of-week field ("8"): 8 is outside 0-7'],
+        ['5-2 * * * *', 'minute field ("5-2"): the range 5-2 runs backwards; ranges do not wrap around (write 5-59,0-2)'],
+        [
+          '0 0 * * FRI-MON',
+          'day-of-week field ("FRI-MON"): the range FRI-MON runs backwards; ranges do not wrap around (write FRI-SAT,SUN-MON)',
+        ],
+        ['1,,2 * * * *', 'minute field ("1,,2"): the list has an empty item'],
+        [
+          '0 0 * * 5#0',
+          'day-of-week field ("5#0"): #0 is not an occurrence: a month has at most 5 of a weekday (#1-#5)',
+        ],
+        [
+          '? * * * *',
+          'minute field ("?"): ? stands for any day and is only for the day-of-month and day-of-week fields; use *',
+        ],
+        ['0 0 * jan,foo *', 'month field ("jan,foo"): "foo" is not understood; the month field takes values 1-12 or JAN-DEC, * for any, ranges (1-5), steps (*/15, 1-30/5, 10/5) and lists of these (1,5)'],
+      ];
+      for (const [expression, reason] of cases) {
+        let caught: unknown;
+        try {
+          scheduler.nextRuns(expression, 1);
+        } catch (error) {
+          caught = error;
+        }
+        expect(caught, expression).toBeInstanceOf(InvalidCronExpressionError);
+        expect((caught as InvalidCronExpressionError).reason, expression).toBe(reason);
+        expect((caught as InvalidCronExpressionError).message).toBe(`Invalid cron expression "${expression}": ${reason}`);
+      }
+      // None of these leaks a parser's internal wording.
+      for (const expression of ['0 0 L-3 * *', '0 0 1-L * *', '0 0 15L * *', '0 0 * * *L', '*/5/3 * * * *', 'a * * * *']) {
+        expect(() => scheduler.nextRuns(expression, 1), expression).toThrow(
+          /^Invalid cron expression "[^"]+": \w[\w-]+ field \("[^"]+"\): "[^"]+" is not understood; the [\w-]+ field takes values /,
+        );
+        expect(() => scheduler.nextRuns(expression, 1), expression).not.toThrow(/NaN|Constraint|Validation|Invalid characters/);
+      }
+    });
+
     it('refuses bad arguments with a TypeError naming them', () => {
       expect(() => scheduler.nextRuns(5 as never, 1)).toThrow(/Expected `expression` to be a cron expression/);
       expect(() => scheduler.nextRuns('* * * * *', -1)).toThrow('Expected `count` to be a non-negative integer, got `-1` (number)');
-      expect(() => scheduler.nextRuns('* * * * *', 1, { from: new Date('nope') })).toThrow(/Expected `from`/);
+      expect(() => scheduler.nextRuns('* * * * *', 1, { from: new Date('nope') })).toThrow(
+        new TypeError('Expected `from` to be a valid Date or epoch milliseconds, got an Invalid Date'),
+      );
+      expect(() => scheduler.nextRuns('* * * * *', 1, { from: Number.NaN })).toThrow(
+        'Expected `from` to be a valid Date or epoch milliseconds, got `NaN` (number)',
+      );
       expect(() => scheduler.nextRuns('* * * * *', 1, { timezone: 'Mars/Olympus' })).toThrow(
         'Expected `timezone` to be a time zone known to Intl, such as "Europe/Berlin", got `"Mars/Olympus"` (string)',
       );
+    });
+  });
+
+  describe('nextRuns far ahead', () => {
+    it('finds runs that are decades apart, as far as the calendar goes', () => {
+      // A fifth Sunday in February: February 29th on a Sunday (2088 → 2128: 1 Feb 2100 is not a leap day).
+      const expected: string[] = [];
+      for (let year = 2026; expected.length < 6; year++) {
+        const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+        if (leap && new Date(Date.UTC(year, 1, 29)).getUTCDay() === 0) expected.push(`${year}-02-29T00:00:00.000Z`);
+      }
+      expect(expected.slice(0, 4)).toEqual([
+        '2032-02-29T00:00:00.000Z',
+        '2060-02-29T00:00:00.000Z',
+        '2088-02-29T00:00:00.000Z',
+        '2128-02-29T00:00:00.000Z',
+      ]);
+      expect(runs('0 0 * 2 0#5', 6, '2026-01-01T00:00:00Z')).toEqual(expected);
+      expect(localRuns('0 0 * 2 0#5', 4, '2026-01-01T00:00:00Z', 'Europe/Berlin')).toEqual([
+        '2032-02-29 00:00:00',
+        '2060-02-29 00:00:00',
+        '2088-02-29 00:00:00',
+        '2128-02-29 00:00:00',
+      ]);
+    });
+
+    it('lists no run only when none exists: an interval job whose every time falls into a skipped hour', () => {
+      // 02:00-02:59 on the last Sunday of March does not exist in Berlin.
+      expect(runs('*/30 2 * 3 0L', 1, '2026-01-01T00:00:00Z', 'Europe/Berlin')).toEqual([]);
+      // A fixed time in the gap runs at its end, every year.
+      expect(localRuns('30 2 * 3 0L', 2, '2026-01-01T00:00:00Z', 'Europe/Berlin')).toEqual([
+        '2026-03-29 03:00:00',
+        '2027-03-28 03:00:00',
+      ]);
+    });
+  });
+
+  describe('nextRuns on a zone it has not used yet', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    /** How many times `Intl` formats a time during `work`. */
+    function intlCalls(work: () => void): number {
+      const prototype = Intl.DateTimeFormat.prototype;
+      // `format` is a getter that returns a bound function: count the reads.
+      const descriptor = Object.getOwnPropertyDescriptor(prototype, 'format')!;
+      let formats = 0;
+      Object.defineProperty(prototype, 'format', {
+        ...descriptor,
+        get(this: Intl.DateTimeFormat) {
+          formats++;
+          return descriptor.get!.call(this);
+        },
+      });
+      const formatToParts = vi.spyOn(prototype, 'formatToParts');
+      try {
+        work();
+      } finally {
+        Object.defineProperty(prototype, 'format', descriptor);
+      }
+      const calls = formats + formatToParts.mock.calls.length;
+      vi.restoreAllMocks();
+      return calls;
+    }
+
+    it('asks Intl only about the days around the runs, not the years between them', () => {
+      // Zones no other test in this file uses, so that nothing about them is known yet.
+      let leapDays: Date[] = [];
+      const first = intlCalls(() => {
+        leapDays = scheduler.nextRuns('0 0 29 2 *', 20, { from: new Date('2026-01-01T00:00:00Z'), timezone: 'Europe/Paris' });
+      });
+      expect(leapDays).toHaveLength(20);
+      expect(leapDays.at(-1)!.toISOString()).toBe('2108-02-28T23:00:00.000Z'); // 2100 is no leap year
+      // 80 years: a scan of every 12 hours in between would ask Intl some 58,000 times.
+      expect(first).toBeLessThan(1500);
+      // An earlier `from` than ever asked costs the same, not a rescan of everything after it.
+      const earlier = intlCalls(() => {
+        scheduler.nextRuns('0 0 29 2 *', 20, { from: new Date('1950-01-01T00:00:00Z'), timezone: 'Europe/Paris' });
+      });
+      expect(earlier).toBeLessThan(1500);
+      const weekly = intlCalls(() => {
+        scheduler.nextRuns('0 30 1 * * SUN', 20, { from: new Date('2026-01-01T00:00:00Z'), timezone: 'America/Chicago' });
+      });
+      expect(weekly).toBeLessThan(1000);
+    });
+
+    it('finds the same runs across transitions whatever was asked of the zone before, and in any order', () => {
+      const expressions = ['*/30 * * * *', '30 2 * * *', '0 2,3 * * *', '15 1 * * *', '0 0 * * *'];
+      // Around each zone's transitions of 2026, asked after far later and far earlier years, later days first.
+      const days = ['2026-10-20', '2026-09-01', '2026-04-01', '2026-03-01'];
+      for (const timezone of ['Asia/Jerusalem', 'America/Toronto', 'Pacific/Chatham', 'Australia/Lord_Howe']) {
+        scheduler.nextRuns('0 0 1 1 *', 3, { from: new Date('2090-06-01T00:00:00Z'), timezone });
+        scheduler.nextRuns('0 0 1 1 *', 3, { from: new Date('1975-06-01T00:00:00Z'), timezone });
+        for (const expression of expressions) {
+          for (const day of days) {
+            const start = new Date(`${day}T00:00:00Z`);
+            const listed = scheduler.nextRuns(expression, 100, { from: start, timezone }).map(String);
+            // One run at a time, as the scheduler asks, each from the run before.
+            const stepped = [];
+            for (let time = start.getTime(); stepped.length < 100; ) {
+              const [next] = scheduler.nextRuns(expression, 1, { from: time, timezone });
+              stepped.push(String(next));
+              time = next!.getTime();
+            }
+            expect(listed, `${timezone} ${expression} ${day}`).toEqual(stepped);
+          }
+        }
+        // Checked against Intl: every half hour of local time, spaced 30 minutes apart in absolute time.
+        const halfHours = scheduler.nextRuns('*/30 * * * *', 2000, { from: new Date('2026-03-01T00:00:00Z'), timezone });
+        halfHours.forEach((date, index) => {
+          expect(local(date, timezone).slice(14), timezone).toMatch(/^(00|30):00$/);
+          if (index > 0) expect(date.getTime() - halfHours[index - 1]!.getTime()).toBe(30 * MINUTE);
+        });
+      }
     });
   });
 

@@ -1,11 +1,23 @@
-import { CronExpressionParser } from 'cron-parser';
 import { InvalidCronExpressionError } from './errors.js';
 import type { TimeZone } from './time-zone.js';
 
-const DAY = 86_400_000;
-const YEAR = 365 * DAY;
-/** How far ahead a next run is looked for; every cron pattern repeats well within it. */
-const HORIZON = 30 * YEAR;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/**
+ * The Gregorian calendar repeats every 400 years, weekdays included (146,097
+ * days are exactly 20,871 weeks): a pattern that matches some date matches
+ * one in any 400 years.
+ */
+const CALENDAR_CYCLE = 146_097 * DAY;
+/** How far ahead a next run is looked for: a whole cycle, and the widest offset from UTC on both ends. */
+const HORIZON = CALENDAR_CYCLE + 2 * DAY;
+/**
+ * No zone's offset from UTC reaches this (the widest, historical local mean
+ * times, stay within ±16 h): a run's local time lies within it of its instant.
+ */
+const MAX_OFFSET = 18 * HOUR;
+/** The last instant a `Date` can hold. */
+const MAX_TIME = 8.64e15;
 /** A fixed local date to check that an expression matches anything at all. */
 const PROBE_START = Date.UTC(2024, 0, 1);
 
@@ -87,9 +99,7 @@ export class CronPattern {
   readonly #lastDayOfMonth: boolean;
   readonly #nearestWeekdays: readonly number[];
   readonly #lastWeekdayOfMonth: boolean;
-  readonly #daysOfWeek: number;
-  readonly #nthDayOfWeek: number;
-  readonly #lastDaysOfWeek: number;
+  readonly #weekdayRules: Uint8Array;
   readonly #dayOfMonthRestricted: boolean;
   readonly #dayOfWeekRestricted: boolean;
 
@@ -106,9 +116,7 @@ export class CronPattern {
     this.#lastDayOfMonth = fields.lastDayOfMonth;
     this.#nearestWeekdays = fields.nearestWeekdays;
     this.#lastWeekdayOfMonth = fields.lastWeekdayOfMonth;
-    this.#daysOfWeek = fields.daysOfWeek;
-    this.#nthDayOfWeek = fields.nthDayOfWeek;
-    this.#lastDaysOfWeek = fields.lastDaysOfWeek;
+    this.#weekdayRules = fields.weekdayRules;
     this.#dayOfMonthRestricted = fields.dayOfMonthRestricted;
     this.#dayOfWeekRestricted = fields.dayOfWeekRestricted;
   }
@@ -121,7 +129,7 @@ export class CronPattern {
     const cached = cache.get(expression);
     if (cached !== undefined) return cached;
     const pattern = new CronPattern(expression, parseFields(expression));
-    if (pattern.firstLocalMatch(PROBE_START, PROBE_START + HORIZON) === -1) {
+    if (pattern.firstLocalMatch(PROBE_START, PROBE_START + CALENDAR_CYCLE) === -1) {
       throw new InvalidCronExpressionError(expression, 'it never matches a date');
     }
     if (cache.size >= CACHE_LIMIT) cache.clear();
@@ -132,12 +140,22 @@ export class CronPattern {
   /**
    * The first instant strictly after `after`, on a whole second, at which the
    * pattern runs in `zone`, applying the DST rules of {@link fixedTime}.
-   * `undefined` only when nothing matches within 30 years.
+   * `undefined` when there is none within 400 years (the calendar's cycle):
+   * never for a fixed-time pattern; for an interval pattern only when every
+   * time it matches falls into a skipped DST hour (or past year 275,760).
    */
   nextAfter(after: number, zone: TimeZone): number | undefined {
     let time = Math.floor(after / 1000) * 1000 + 1000;
-    const limit = time + HORIZON;
-    while (time < limit) {
+    const limit = Math.min(time + HORIZON, MAX_TIME);
+    for (let first = true; time < limit; first = false) {
+      if (!first) {
+        // Every run at or after `time` has a local time at or after `earliest`, and runs at
+        // most MAX_OFFSET before it: skip to there without asking the zone about the years between.
+        const earliest = this.firstLocalMatch(time - MAX_OFFSET, limit + MAX_OFFSET);
+        if (earliest === -1) return undefined;
+        if (earliest - MAX_OFFSET > time) time = earliest - MAX_OFFSET;
+        if (time >= limit) return undefined;
+      }
       const segment = zone.segmentAt(time);
       const offset = segment.offset;
       if (this.fixedTime && time === segment.start && segment.previousOffset < offset) {
@@ -149,7 +167,7 @@ export class CronPattern {
         // The clock fell back at `segment.start`: the repeated local times already ran.
         low = Math.max(low, segment.start + segment.previousOffset);
       }
-      const high = segment.end === Infinity ? limit + offset : segment.end + offset;
+      const high = Math.min(segment.end, limit) + offset;
       const local = this.firstLocalMatch(low, high);
       if (local !== -1) return local - offset;
       time = segment.end;
@@ -238,10 +256,10 @@ export class CronPattern {
   }
 
   #matchesDayOfWeek(date: number, monthLength: number, weekday: number): boolean {
-    if ((this.#daysOfWeek >>> weekday) & 1) {
-      if (this.#nthDayOfWeek === 0 || Math.ceil(date / 7) === this.#nthDayOfWeek) return true;
-    }
-    return ((this.#lastDaysOfWeek >>> weekday) & 1) === 1 && date + 7 > monthLength;
+    const rule = this.#weekdayRules[weekday]!;
+    if (rule === 0) return false;
+    if ((rule & EVERY_OCCURRENCE) !== 0 || ((rule >>> Math.ceil(date / 7)) & 1) === 1) return true;
+    return (rule & LAST_OCCURRENCE) !== 0 && date + 7 > monthLength;
   }
 
   /** The first allowed second of the day at or after `secondOfDay`, or -1. */
@@ -278,72 +296,205 @@ interface ParsedFields {
   lastDayOfMonth: boolean;
   nearestWeekdays: readonly number[];
   lastWeekdayOfMonth: boolean;
-  daysOfWeek: number;
-  nthDayOfWeek: number;
-  lastDaysOfWeek: number;
+  weekdayRules: Uint8Array;
   dayOfMonthRestricted: boolean;
   dayOfWeekRestricted: boolean;
 }
 
-/** One field as cron-parser read it, with what the pattern derives from it. */
-interface ParsedField {
-  numbers: number[];
-  /** Day-of-month `L`. */
-  hasLast: boolean;
-  /** Day-of-week `5L` and friends, as weekday numbers. */
-  lastWeekdays: number[];
-  /** Day-of-week `#n`. */
-  nth: number;
-  /** Ceiling table (seconds, minutes, hours) or bit mask (the rest). */
+/** Bits of a weekday's rule: any occurrence, the nth (`#n`, bit n) and the last (`L`). */
+const EVERY_OCCURRENCE = 1;
+const LAST_OCCURRENCE = 1 << 6;
+
+interface FieldSpec {
+  readonly name: (typeof FIELD_NAMES)[number];
+  readonly min: number;
+  readonly max: number;
+  /** The largest value `*` stands for (day of week: 6, as 7 is Sunday again). */
+  readonly wildcardMax: number;
+  /** Names accepted for values, upper case: `names[i]` stands for `min + i`. */
+  readonly names?: readonly string[];
+  /** What the field takes, for error messages. */
+  readonly allowed: string;
+}
+
+const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const WEEKDAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+const FIELDS: readonly FieldSpec[] = [
+  { name: 'second', min: 0, max: 59, wildcardMax: 59, allowed: 'values 0-59' },
+  { name: 'minute', min: 0, max: 59, wildcardMax: 59, allowed: 'values 0-59' },
+  { name: 'hour', min: 0, max: 23, wildcardMax: 23, allowed: 'values 0-23' },
+  {
+    name: 'day-of-month',
+    min: 1,
+    max: 31,
+    wildcardMax: 31,
+    allowed: 'values 1-31, L (last day), LW (last weekday), a day with W (15W, the nearest weekday)',
+  },
+  { name: 'month', min: 1, max: 12, wildcardMax: 12, names: MONTH_NAMES, allowed: 'values 1-12 or JAN-DEC' },
+  {
+    name: 'day-of-week',
+    min: 0,
+    max: 7,
+    wildcardMax: 6,
+    names: WEEKDAY_NAMES,
+    allowed:
+      'values 0-7 or SUN-SAT (0 and 7 are Sunday), a weekday with L (5L, the last Friday) or with #1-#5 (MON#2, the second Monday)',
+  },
+];
+
+/** One field's values, with the day fields' special items. */
+interface FieldValues {
+  values: Set<number>;
+  lastDay: boolean;
+  lastWeekday: boolean;
+  nearestWeekdays: number[];
+  /** Day of week: per weekday, the occurrences it runs on (EVERY_OCCURRENCE, bit n for `#n`, LAST_OCCURRENCE). */
+  weekdayRules: Uint8Array;
+  /** Seconds, minutes, hours: the ceiling table, shared by every pattern with this field. */
   table: Int8Array | undefined;
+  /** Day of month, month: the values as a bit mask. */
   mask: number;
 }
 
-const FIELD_KEYS = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'] as const;
-const FIELD_SIZES = [60, 60, 24] as const;
-/** Expressions share few distinct fields: each is parsed by cron-parser once. */
-const fieldCache = new Map<string, ParsedField>();
+/** Expressions share few distinct fields: each is parsed once. */
+const fieldCache = new Map<string, FieldValues>();
+
+class FieldError extends Error {}
+
+/** A value of the field: a number in range or, where the field has them, a name. */
+function readValue(spec: FieldSpec, text: string): number {
+  let value: number;
+  if (/^\d+$/.test(text)) {
+    value = Number(text);
+  } else {
+    const index = spec.names?.indexOf(text) ?? -1;
+    if (index === -1) throw new FieldError('');
+    value = spec.min + index;
+  }
+  if (value < spec.min || value > spec.max) {
+    throw new FieldError(`${text} is outside ${spec.min}-${spec.max}`);
+  }
+  return value;
+}
+
+/** One item of a list: `*`, `?`, a value, a range, each with an optional step; or a day field's special item. */
+function readItem(spec: FieldSpec, item: string, into: FieldValues): void {
+  if (spec.name === 'day-of-month') {
+    if (item === 'L') {
+      into.lastDay = true;
+      return;
+    }
+    if (item === 'LW') {
+      into.lastWeekday = true;
+      return;
+    }
+    const nearest = /^(\d+)W$/.exec(item);
+    if (nearest !== null) {
+      const day = Number(nearest[1]);
+      if (day < 1 || day > 31) throw new FieldError(`${item} is outside 1-31`);
+      if (!into.nearestWeekdays.includes(day)) into.nearestWeekdays.push(day);
+      return;
+    }
+  }
+  if (spec.name === 'day-of-week') {
+    if (item === 'L') {
+      throw new FieldError('L needs a weekday before it in this field (5L or FRIL: the last Friday of the month)');
+    }
+    const special = /^(\w+?)(?:L|#(\d+))$/.exec(item);
+    if (special !== null && (spec.names!.includes(special[1]!) || /^\d+$/.test(special[1]!))) {
+      const weekday = readValue(spec, special[1]!) % 7;
+      if (special[2] === undefined) {
+        into.weekdayRules[weekday]! |= LAST_OCCURRENCE;
+        return;
+      }
+      const occurrence = Number(special[2]);
+      if (occurrence < 1 || occurrence > 5) {
+        throw new FieldError(`#${special[2]} is not an occurrence: a month has at most 5 of a weekday (#1-#5)`);
+      }
+      into.weekdayRules[weekday]! |= 1 << occurrence;
+      return;
+    }
+  }
+  const parts = /^([^/]+)(?:\/(\d+))?$/.exec(item);
+  if (parts === null) throw new FieldError('');
+  const [, base, stepText] = parts as unknown as [string, string, string | undefined];
+  let low: number;
+  let high: number;
+  if (base === '*' || base === '?') {
+    if (base === '?' && spec.name !== 'day-of-month' && spec.name !== 'day-of-week') {
+      throw new FieldError('? stands for any day and is only for the day-of-month and day-of-week fields; use *');
+    }
+    low = spec.min;
+    high = spec.wildcardMax;
+  } else {
+    const range = /^([^-]+)-([^-]+)$/.exec(base);
+    if (range === null) {
+      low = readValue(spec, base);
+      // `10/5`: from 10 to the end of the field.
+      high = stepText === undefined ? low : spec.wildcardMax;
+    } else {
+      low = readValue(spec, range[1]!);
+      high = readValue(spec, range[2]!);
+      if (low > high) {
+        const wrapped =
+          spec.name === 'day-of-week'
+            ? `${range[1]}-SAT,SUN-${range[2]}`
+            : `${range[1]}-${spec.wildcardMax},${spec.min}-${range[2]}`;
+        throw new FieldError(`the range ${base} runs backwards; ranges do not wrap around (write ${wrapped})`);
+      }
+    }
+  }
+  let step = 1;
+  if (stepText !== undefined) {
+    step = Number(stepText);
+    const widest = spec.wildcardMax - spec.min;
+    if (step < 1 || step > widest) {
+      throw new FieldError(`a step of ${stepText} is not allowed; steps in the ${spec.name} field are 1-${widest}`);
+    }
+  }
+  for (let value = low; value <= high; value += step) {
+    if (spec.name === 'day-of-week') into.weekdayRules[value % 7]! |= EVERY_OCCURRENCE;
+    else into.values.add(value);
+  }
+}
 
 /**
- * Parses one field with cron-parser, the others left open, so that its
- * errors name the field. Which days a month has is checked later, by looking
- * for a matching date.
+ * Parses one field: a list of items, duplicates and overlaps merged (`0,7`,
+ * `1-5,3`, `1,MON`). Which days a month has is checked later, by looking for
+ * a matching date.
  */
-function parseField(expression: string, index: number, text: string): ParsedField {
+function parseField(expression: string, index: number, text: string): FieldValues {
   const key = `${index} ${text}`;
   const cached = fieldCache.get(key);
   if (cached !== undefined) return cached;
-  const template = ['0', '*', '*', '*', '*', '*'];
-  template[index] = text;
-  let values: readonly (number | string)[];
-  let nth = 0;
-  try {
-    const collection = CronExpressionParser.parse(template.join(' ')).fields;
-    values = collection[FIELD_KEYS[index]!].values as readonly (number | string)[];
-    if (index === 5) nth = collection.dayOfWeek.nthDay;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new InvalidCronExpressionError(expression, `${FIELD_NAMES[index]} field ("${text}"): ${message}`, {
-      cause: error,
-    });
-  }
-  const numbers: number[] = [];
-  const lastWeekdays: number[] = [];
-  let hasLast = false;
-  for (const value of values) {
-    if (typeof value === 'number') numbers.push(index === 5 ? value % 7 : value);
-    else if (value === 'L') hasLast = true;
-    else if (/^\d+L$/.test(value)) lastWeekdays.push(Number.parseInt(value, 10) % 7);
-  }
-  const size = FIELD_SIZES[index as 0 | 1 | 2];
-  const field: ParsedField = {
-    numbers,
-    hasLast,
-    lastWeekdays,
-    nth,
-    table: size === undefined ? undefined : ceilingTable(numbers, size),
-    mask: size === undefined ? bitsOf(numbers) : 0,
+  const spec = FIELDS[index]!;
+  const field: FieldValues = {
+    values: new Set(),
+    lastDay: false,
+    lastWeekday: false,
+    nearestWeekdays: [],
+    weekdayRules: new Uint8Array(7),
+    table: undefined,
+    mask: 0,
   };
+  const dayField = spec.name === 'day-of-month' || spec.name === 'day-of-week';
+  for (const item of text.split(',')) {
+    try {
+      if (item === '') throw new FieldError('the list has an empty item');
+      readItem(spec, item.toUpperCase(), field);
+    } catch (error) {
+      if (!(error instanceof FieldError)) throw error;
+      const reason =
+        error.message !== ''
+          ? error.message
+          : `"${item}" is not understood; the ${spec.name} field takes ${spec.allowed}, * ${dayField ? 'or ? ' : ''}for any, ` +
+            'ranges (1-5), steps (*/15, 1-30/5, 10/5) and lists of these (1,5)';
+      throw new InvalidCronExpressionError(expression, `${spec.name} field ("${text}"): ${reason}`);
+    }
+  }
+  if (index <= 2) field.table = ceilingTable([...field.values], index === 2 ? 24 : 60);
+  else field.mask = bitsOf(field.values);
   if (fieldCache.size >= CACHE_LIMIT) fieldCache.clear();
   fieldCache.set(key, field);
   return field;
@@ -378,47 +529,22 @@ function parseFields(expression: string): ParsedFields {
       fail(`hashed values (H) are not supported in the ${FIELD_NAMES[index]} field ("${field}")`);
     }
   });
-  const rawDayOfMonth = fields[3]!.toUpperCase();
-  const rawDayOfWeek = fields[5]!.toUpperCase();
-
-  // cron-parser has no `W`: take `15W` and `LW` out of the day-of-month list and match them here.
-  const nearestWeekdays: number[] = [];
-  let lastWeekdayOfMonth = false;
-  const dayOfMonthItems: string[] = [];
-  for (const item of rawDayOfMonth.split(',')) {
-    const match = /^(\d+|L)W$/.exec(item);
-    if (match === null) {
-      dayOfMonthItems.push(item);
-    } else if (match[1] === 'L') {
-      lastWeekdayOfMonth = true;
-    } else {
-      const target = Number(match[1]);
-      if (target < 1 || target > 31) fail(`day-of-month field ("${fields[3]}"): ${item} is outside 1-31`);
-      nearestWeekdays.push(target);
-    }
-  }
-  const seconds = parseField(expression, 0, fields[0]!);
-  const minutes = parseField(expression, 1, fields[1]!);
-  const hours = parseField(expression, 2, fields[2]!);
-  const daysOfMonth =
-    dayOfMonthItems.length === 0 ? undefined : parseField(expression, 3, dayOfMonthItems.join(','));
-  const months = parseField(expression, 4, fields[4]!);
-  const daysOfWeek = parseField(expression, 5, rawDayOfWeek);
-
+  const [seconds, minutes, hours, daysOfMonth, months, daysOfWeek] = fields.map((field, index) =>
+    parseField(expression, index, field),
+  ) as [FieldValues, FieldValues, FieldValues, FieldValues, FieldValues, FieldValues];
+  const isWildcard = (field: string) => field === '*' || field === '?';
   return {
-    fixedTime: ![fields[0]!, fields[1]!, fields[2]!].some((field) => /[*?/]/.test(field)),
+    fixedTime: ![fields[0]!, fields[1]!, fields[2]!].some((field) => /[*/]/.test(field)),
     seconds: seconds.table!,
     minutes: minutes.table!,
     hours: hours.table!,
     months: months.mask,
-    daysOfMonth: daysOfMonth?.mask ?? 0,
-    lastDayOfMonth: daysOfMonth?.hasLast ?? false,
-    nearestWeekdays,
-    lastWeekdayOfMonth,
-    daysOfWeek: daysOfWeek.mask,
-    nthDayOfWeek: daysOfWeek.nth,
-    lastDaysOfWeek: bitsOf(daysOfWeek.lastWeekdays),
-    dayOfMonthRestricted: rawDayOfMonth !== '*' && rawDayOfMonth !== '?',
-    dayOfWeekRestricted: rawDayOfWeek !== '*' && rawDayOfWeek !== '?',
+    daysOfMonth: daysOfMonth.mask,
+    lastDayOfMonth: daysOfMonth.lastDay,
+    nearestWeekdays: daysOfMonth.nearestWeekdays,
+    lastWeekdayOfMonth: daysOfMonth.lastWeekday,
+    weekdayRules: daysOfWeek.weekdayRules,
+    dayOfMonthRestricted: !isWildcard(fields[3]!),
+    dayOfWeekRestricted: !isWildcard(fields[5]!),
   };
 }

@@ -125,6 +125,7 @@ interface Schedule extends QueueItem {
   readonly state: TaskState;
 }
 
+const VALID_FROM = 'a valid Date or epoch milliseconds';
 const OVERLAP_VALUES = ['skip', 'allow'] as const;
 const CATCH_UP_VALUES = ['none', 'last'] as const;
 
@@ -366,7 +367,8 @@ export class CronScheduler implements SchedulerPort {
     if (from === undefined) time = this.#clock().now();
     else if (from instanceof Date && !Number.isNaN(from.getTime())) time = from.getTime();
     else if (typeof from === 'number' && Number.isFinite(from)) time = from;
-    else return invalidOption('from', 'a valid Date or epoch milliseconds', from);
+    else if (from instanceof Date) throw new TypeError(`Expected \`from\` to be ${VALID_FROM}, got an Invalid Date`);
+    else return invalidOption('from', VALID_FROM, from);
     const pattern = CronPattern.parse(expression);
     const runs: Date[] = [];
     while (runs.length < count) {

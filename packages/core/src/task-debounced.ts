@@ -1,14 +1,13 @@
 import { type Clock, systemClock } from './clock.js';
 import { TaskAbortedError, invalidOption } from './errors.js';
-import { type Deferred, createDeferred } from './internal.js';
+import { addAbortListener } from './abort-listeners.js';
+import { createDeferred } from './internal.js';
+import { type SharedRunCaller, runShared } from './shared-run.js';
 import { Task, type ITaskOptions } from './task.js';
 import type { ITaskStepDefinition, ITriggerOptions } from './types.js';
 
-interface DebouncedCaller<TResult> {
-  deferred: Deferred<TResult>;
-  options: ITriggerOptions | undefined;
+interface DebouncedCaller<TResult> extends SharedRunCaller<TResult> {
   input: unknown;
-  onAbort: (() => void) | undefined;
 }
 
 /** Options of `new TaskDebounced()`. */
@@ -59,7 +58,7 @@ export class TaskDebounced<
     const caller: DebouncedCaller<TResult> = { deferred: createDeferred<TResult>(), options, input, onAbort: undefined };
     if (signal !== undefined) {
       caller.onAbort = () => this.#drop(caller, signal.reason);
-      signal.addEventListener('abort', caller.onAbort, { once: true });
+      addAbortListener(signal, caller.onAbort);
     }
     this.#waiting.push(caller);
     this.#restartTimer();
@@ -95,20 +94,7 @@ export class TaskDebounced<
     this.#timer = undefined;
     const waiting = this.#waiting;
     this.#waiting = [];
-    for (const caller of waiting) {
-      if (caller.onAbort !== undefined) caller.options?.signal?.removeEventListener('abort', caller.onAbort);
-    }
-    const onFinished = () => {
-      for (const caller of waiting) caller.options?.onFinished?.();
-    };
-    // The run is shared by every caller of the quiet period: no one caller's signal aborts it.
-    super.trigger(this.#latestInput, { onFinished }).then(
-      (value) => {
-        for (const caller of waiting) caller.deferred.resolve(value);
-      },
-      (error) => {
-        for (const caller of waiting) caller.deferred.reject(error);
-      },
-    );
+    // The run is shared by every caller of the quiet period: an aborted caller leaves it, the others keep it.
+    runShared(waiting, this.name, (options) => super.trigger(this.#latestInput, options));
   }
 }

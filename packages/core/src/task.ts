@@ -1,8 +1,8 @@
 import { Subject, config as rxjsConfig } from 'rxjs';
+import { addAbortListener, removeAbortListener } from './abort-listeners.js';
 import { type Clock, systemClock } from './clock.js';
 import { TaskAbortedError, TaskTimeoutError, invalidOption } from './errors.js';
 import {
-  type Deferred,
   createDeferred,
   kAttachSink,
   kDetachSink,
@@ -10,6 +10,7 @@ import {
   kScheduleInfo,
   toError,
 } from './internal.js';
+import { type SharedRunCaller, runShared } from './shared-run.js';
 import { TaskStep } from './task-step.js';
 import type {
   ITaskEvent,
@@ -120,11 +121,8 @@ class RunContext implements ITaskRunContext {
   }
 }
 
-interface BufferedCaller {
+interface BufferedCaller extends SharedRunCaller<any> {
   input: unknown;
-  deferred: Deferred<any>;
-  options: ITriggerOptions | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 interface BufferedCall {
@@ -187,7 +185,7 @@ class TaskBuffer {
     }
     if (signal !== undefined) {
       caller.onAbort = () => this.#dropCaller(call, caller, signal.reason);
-      signal.addEventListener('abort', caller.onAbort, { once: true });
+      addAbortListener(signal, caller.onAbort);
     }
     return caller.deferred.promise;
   }
@@ -210,23 +208,12 @@ class TaskBuffer {
     if (call === undefined) return;
     this.#running++;
     const callers = call.callers;
-    for (const caller of callers) {
-      if (caller.onAbort !== undefined) caller.options?.signal?.removeEventListener('abort', caller.onAbort);
-    }
-    // The run is shared: one caller's signal does not abort it.
-    const promise = this.#run(callers[callers.length - 1]!.input, {
-      onFinished: () => {
-        for (const caller of callers) caller.options?.onFinished?.();
-        this.#next();
-      },
-    });
-    promise.then(
-      (value) => {
-        for (const caller of callers) caller.deferred.resolve(value);
-      },
-      (error) => {
-        for (const caller of callers) caller.deferred.reject(error);
-      },
+    // The run is shared: an aborted caller leaves it, the others keep it.
+    runShared(
+      callers,
+      this.#taskName(),
+      (options) => this.#run(callers[callers.length - 1]!.input, options),
+      () => this.#next(),
     );
   }
 }
@@ -712,7 +699,7 @@ export class Task<
       let timer: unknown;
       const cleanup = () => {
         if (timer !== undefined) this.#clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        if (signal !== undefined) removeAbortListener(signal, onAbort);
       };
       const giveUp = (error: Error) => {
         if (settled) return;
@@ -728,7 +715,7 @@ export class Task<
         const timeout = this.timeout;
         timer = this.#clock.setTimeout(() => giveUp(new TaskTimeoutError(this.name, timeout)), timeout);
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) addAbortListener(signal, onAbort);
       this.#body(input, guard).then(
         (value) => {
           if (settled) return this.#finish(options);

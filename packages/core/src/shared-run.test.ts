@@ -147,7 +147,7 @@ describe('a run shared by several callers', () => {
       expect(await msUntilRejected(later, laterController)).toBeLessThan(RELEASED_WITHIN_MS);
       expect(runSignal.aborted).toBe(false);
       await expect(staying).resolves.toBe('x');
-      await expect(task.trigger()).resolves.toBe('x');
+      await expect(task.trigger('w')).resolves.toBe('x');
       expect(taskFunction).toHaveBeenCalledTimes(1);
     });
   });

@@ -4,7 +4,7 @@ import { addAbortListener } from './abort-listeners.js';
 import { createDeferred } from './internal.js';
 import { type SharedRunCaller, runShared } from './shared-run.js';
 import { Task, type ITaskOptions } from './task.js';
-import type { ITaskStepDefinition, ITriggerOptions } from './types.js';
+import type { ITaskStepDefinition, ITriggerOptions, TriggerArguments, TriggerResult } from './types.js';
 
 interface DebouncedCaller<TResult> extends SharedRunCaller<TResult> {
   input: unknown;
@@ -16,7 +16,9 @@ export interface ITaskDebouncedOptions<
   TSteps extends ReadonlyArray<ITaskStepDefinition> = [],
   TData extends object = Record<string, unknown>,
   TResult = any,
-> extends ITaskOptions<TSetup, TSteps, TData, TResult> {
+  TInput = any,
+  TCatch extends boolean = false,
+> extends ITaskOptions<TSetup, TSteps, TData, TResult, TInput, TCatch> {
   /** The quiet period after the last trigger before the task runs, in ms. */
   debounceTimeInMillis: number;
 }
@@ -31,14 +33,16 @@ export class TaskDebounced<
   TSteps extends ReadonlyArray<ITaskStepDefinition> = [],
   TData extends object = Record<string, unknown>,
   TResult = any,
-> extends Task<TSetup, TSteps, TData, TResult> {
+  TInput = any,
+  TCatch extends boolean = false,
+> extends Task<TSetup, TSteps, TData, TResult, TInput, TCatch> {
   readonly debounceTimeInMillis: number;
   readonly #debounceClock: Clock;
   #timer: unknown;
   #latestInput: unknown;
-  #waiting: DebouncedCaller<TResult>[] = [];
+  #waiting: DebouncedCaller<TriggerResult<TResult, TCatch>>[] = [];
 
-  constructor(options: ITaskDebouncedOptions<TSetup, TSteps, TData, TResult>) {
+  constructor(options: ITaskDebouncedOptions<TSetup, TSteps, TData, TResult, TInput, TCatch>) {
     const wait = options?.debounceTimeInMillis;
     if (typeof wait !== 'number' || !(wait >= 0) || !Number.isFinite(wait)) {
       invalidOption('debounceTimeInMillis', 'a non-negative finite number', wait);
@@ -48,14 +52,20 @@ export class TaskDebounced<
     this.#debounceClock = options.clock ?? systemClock;
   }
 
-  override trigger(input?: any, options?: ITriggerOptions): Promise<TResult> {
+  override trigger(...args: TriggerArguments<TInput>): Promise<TriggerResult<TResult, TCatch>>;
+  override trigger(input?: unknown, options?: ITriggerOptions): Promise<TriggerResult<TResult, TCatch>> {
     const signal = options?.signal;
     if (signal?.aborted) {
       if (options?.onFinished !== undefined) queueMicrotask(options.onFinished);
       return Promise.reject(new TaskAbortedError(this.name, signal.reason));
     }
     this.#latestInput = input;
-    const caller: DebouncedCaller<TResult> = { deferred: createDeferred<TResult>(), options, input, onAbort: undefined };
+    const caller: DebouncedCaller<TriggerResult<TResult, TCatch>> = {
+      deferred: createDeferred(),
+      options,
+      input,
+      onAbort: undefined,
+    };
     if (signal !== undefined) {
       caller.onAbort = () => this.#drop(caller, signal.reason);
       addAbortListener(signal, caller.onAbort);
@@ -76,7 +86,7 @@ export class TaskDebounced<
   }
 
   /** A caller aborted during the quiet period: it leaves, and the run uses the newest remaining input. */
-  #drop(caller: DebouncedCaller<TResult>, reason: unknown): void {
+  #drop(caller: DebouncedCaller<TriggerResult<TResult, TCatch>>, reason: unknown): void {
     const index = this.#waiting.indexOf(caller);
     if (index === -1) return;
     this.#waiting.splice(index, 1);
@@ -95,6 +105,6 @@ export class TaskDebounced<
     const waiting = this.#waiting;
     this.#waiting = [];
     // The run is shared by every caller of the quiet period: an aborted caller leaves it, the others keep it.
-    runShared(waiting, this.name, (options) => super.trigger(this.#latestInput, options));
+    runShared(waiting, this.name, (options) => super.trigger(...([this.#latestInput, options] as TriggerArguments<TInput>)));
   }
 }

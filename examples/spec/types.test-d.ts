@@ -98,4 +98,32 @@ describe('README: types', () => {
     expectTypeOf(manager.stop()).toEqualTypeOf<Promise<void>>();
     expectTypeOf(manager.taskSubject.subscribe).toBeFunction();
   });
+
+  it("a task's input type flows from its function to trigger() and the manager", () => {
+    // README § Pre-Execution Check with `shouldExecute`: getCert takes a domain.
+    const getCert = new Task({
+      name: 'get-certificate',
+      taskFunction: async (domain: string) => ({ domain, isWildcard: false }),
+    });
+    expectTypeOf(getCert.trigger('app.example.com')).resolves.toEqualTypeOf<{ domain: string; isWildcard: boolean }>();
+    // @ts-expect-error the task takes a string
+    getCert.trigger(42);
+    const manager = new TaskManager();
+    // Skipped by a `shouldExecute`, a manager trigger resolves `undefined`.
+    expectTypeOf(manager.triggerTaskConstrained(getCert, 'app.example.com')).resolves.toEqualTypeOf<
+      { domain: string; isWildcard: boolean } | undefined
+    >();
+    expectTypeOf(manager.triggerTask(getCert, 'app.example.com')).resolves.toEqualTypeOf<
+      { domain: string; isWildcard: boolean } | undefined
+    >();
+    // README § Swallowing Errors with `catchErrors`.
+    const task = new Task({
+      name: 'BestEffort',
+      catchErrors: true,
+      taskFunction: async () => {
+        throw new Error('non-critical');
+      },
+    });
+    expectTypeOf(task.trigger()).resolves.toEqualTypeOf<undefined>();
+  });
 });

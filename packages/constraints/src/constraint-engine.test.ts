@@ -300,7 +300,7 @@ describe('TaskManager with TaskConstraintGroup', () => {
           constraintKeyForExecution: (_task, input?: string) => (input ? extractTLD(input) : null),
         }),
       );
-      const getCert = new Task({ name: 'get-certificate', taskFunction: (domain: string) => recorder.run(domain, 100, domain) });
+      const getCert = new Task({ name: 'get-certificate', taskFunction: (domain?: string) => recorder.run(domain as string, 100, domain) });
       const p1 = manager.triggerTaskConstrained(getCert, 'app.example.com');
       const p2 = manager.triggerTaskConstrained(getCert, 'api.example.com');
       const p3 = manager.triggerTaskConstrained(getCert, 'my.other.org');

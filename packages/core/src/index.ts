@@ -1,7 +1,7 @@
 import * as distributedCoordination from './distributed-coordination.js';
 
 export { Task } from './task.js';
-export type { ITaskOptions, TaskReference } from './task.js';
+export type { CatchErrorsOption, ITaskOptions, TaskInput, TaskReference, TaskResult } from './task.js';
 export { TaskStep } from './task-step.js';
 export { Taskchain } from './taskchain.js';
 export type { ITaskchainOptions } from './taskchain.js';
@@ -11,7 +11,7 @@ export { TaskOnce } from './task-once.js';
 export { TaskDebounced } from './task-debounced.js';
 export type { ITaskDebouncedOptions } from './task-debounced.js';
 export { TaskManager, TaskMap } from './task-manager.js';
-export type { ITaskManagerOptions } from './task-manager.js';
+export type { ITaskManagerOptions, TaskInputArguments } from './task-manager.js';
 export { distributedCoordination };
 export { AbstractDistributedCoordinator, InMemoryCoordinator } from './distributed-coordination.js';
 export type { IDistributedTaskRequest, IDistributedTaskRequestResult } from './distributed-coordination.js';
@@ -61,4 +61,6 @@ export type {
   TTaskEventType,
   TTaskStatus,
   TTaskStepStatus,
+  TriggerArguments,
+  TriggerResult,
 } from './types.js';

@@ -1,3 +1,4 @@
+import { addAbortListener, removeAbortListener } from './abort-listeners.js';
 import { TaskAbortedError, describeThrown } from './errors.js';
 
 /** Core-internal hooks between `Task` and `TaskManager`; not exported from the package. */
@@ -31,14 +32,14 @@ export function abandonOnAbort<T>(promise: Promise<T>, signal: AbortSignal, task
   if (signal.aborted) return Promise.reject(new TaskAbortedError(taskName, signal.reason));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new TaskAbortedError(taskName, signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
+    addAbortListener(signal, onAbort);
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        removeAbortListener(signal, onAbort);
         resolve(value);
       },
       (error) => {
-        signal.removeEventListener('abort', onAbort);
+        removeAbortListener(signal, onAbort);
         reject(error);
       },
     );

@@ -1,14 +1,13 @@
 import { type Clock, systemClock } from './clock.js';
 import { TaskAbortedError, invalidOption } from './errors.js';
-import { type Deferred, createDeferred } from './internal.js';
+import { addAbortListener } from './abort-listeners.js';
+import { createDeferred } from './internal.js';
+import { type SharedRunCaller, runShared } from './shared-run.js';
 import { Task, type ITaskOptions } from './task.js';
-import type { ITaskStepDefinition, ITriggerOptions } from './types.js';
+import type { ITaskStepDefinition, ITriggerOptions, TriggerArguments, TriggerResult } from './types.js';
 
-interface DebouncedCaller<TResult> {
-  deferred: Deferred<TResult>;
-  options: ITriggerOptions | undefined;
+interface DebouncedCaller<TResult> extends SharedRunCaller<TResult> {
   input: unknown;
-  onAbort: (() => void) | undefined;
 }
 
 /** Options of `new TaskDebounced()`. */
@@ -17,7 +16,9 @@ export interface ITaskDebouncedOptions<
   TSteps extends ReadonlyArray<ITaskStepDefinition> = [],
   TData extends object = Record<string, unknown>,
   TResult = any,
-> extends ITaskOptions<TSetup, TSteps, TData, TResult> {
+  TInput = any,
+  TCatch extends boolean = false,
+> extends ITaskOptions<TSetup, TSteps, TData, TResult, TInput, TCatch> {
   /** The quiet period after the last trigger before the task runs, in ms. */
   debounceTimeInMillis: number;
 }
@@ -32,14 +33,16 @@ export class TaskDebounced<
   TSteps extends ReadonlyArray<ITaskStepDefinition> = [],
   TData extends object = Record<string, unknown>,
   TResult = any,
-> extends Task<TSetup, TSteps, TData, TResult> {
+  TInput = any,
+  TCatch extends boolean = false,
+> extends Task<TSetup, TSteps, TData, TResult, TInput, TCatch> {
   readonly debounceTimeInMillis: number;
   readonly #debounceClock: Clock;
   #timer: unknown;
   #latestInput: unknown;
-  #waiting: DebouncedCaller<TResult>[] = [];
+  #waiting: DebouncedCaller<TriggerResult<TResult, TCatch>>[] = [];
 
-  constructor(options: ITaskDebouncedOptions<TSetup, TSteps, TData, TResult>) {
+  constructor(options: ITaskDebouncedOptions<TSetup, TSteps, TData, TResult, TInput, TCatch>) {
     if (typeof options !== 'object' || options === null) {
       invalidOption('options', 'an object with a `taskFunction` and `debounceTimeInMillis`', options);
     }
@@ -52,17 +55,23 @@ export class TaskDebounced<
     this.#debounceClock = options.clock ?? systemClock;
   }
 
-  override trigger(input?: any, options?: ITriggerOptions): Promise<TResult> {
+  override trigger(...args: TriggerArguments<TInput>): Promise<TriggerResult<TResult, TCatch>>;
+  override trigger(input?: unknown, options?: ITriggerOptions): Promise<TriggerResult<TResult, TCatch>> {
     const signal = options?.signal;
     if (signal?.aborted) {
       if (options?.onFinished !== undefined) queueMicrotask(options.onFinished);
       return Promise.reject(new TaskAbortedError(this.name, signal.reason));
     }
     this.#latestInput = input;
-    const caller: DebouncedCaller<TResult> = { deferred: createDeferred<TResult>(), options, input, onAbort: undefined };
+    const caller: DebouncedCaller<TriggerResult<TResult, TCatch>> = {
+      deferred: createDeferred(),
+      options,
+      input,
+      onAbort: undefined,
+    };
     if (signal !== undefined) {
       caller.onAbort = () => this.#drop(caller, signal.reason);
-      signal.addEventListener('abort', caller.onAbort, { once: true });
+      addAbortListener(signal, caller.onAbort);
     }
     this.#waiting.push(caller);
     this.#restartTimer();
@@ -80,7 +89,7 @@ export class TaskDebounced<
   }
 
   /** A caller aborted during the quiet period: it leaves, and the run uses the newest remaining input. */
-  #drop(caller: DebouncedCaller<TResult>, reason: unknown): void {
+  #drop(caller: DebouncedCaller<TriggerResult<TResult, TCatch>>, reason: unknown): void {
     const index = this.#waiting.indexOf(caller);
     if (index === -1) return;
     this.#waiting.splice(index, 1);
@@ -98,20 +107,7 @@ export class TaskDebounced<
     this.#timer = undefined;
     const waiting = this.#waiting;
     this.#waiting = [];
-    for (const caller of waiting) {
-      if (caller.onAbort !== undefined) caller.options?.signal?.removeEventListener('abort', caller.onAbort);
-    }
-    const onFinished = () => {
-      for (const caller of waiting) caller.options?.onFinished?.();
-    };
-    // The run is shared by every caller of the quiet period: no one caller's signal aborts it.
-    super.trigger(this.#latestInput, { onFinished }).then(
-      (value) => {
-        for (const caller of waiting) caller.deferred.resolve(value);
-      },
-      (error) => {
-        for (const caller of waiting) caller.deferred.reject(error);
-      },
-    );
+    // The run is shared by every caller of the quiet period: an aborted caller leaves it, the others keep it.
+    runShared(waiting, this.name, (options) => super.trigger(...([this.#latestInput, options] as TriggerArguments<TInput>)));
   }
 }

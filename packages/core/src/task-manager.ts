@@ -14,7 +14,15 @@ import type {
   SchedulerHost,
   SchedulerPort,
 } from './ports.js';
+import type { TaskInput, TaskResult } from './task.js';
 import type { IScheduledRun, IScheduledTaskInfo, ITaskEvent, ITaskExecutionReport, ITaskMetadata } from './types.js';
+
+/**
+ * The input arguments of a manager trigger: the input may be left out only
+ * when the task function accepts `undefined` (or does not declare its type).
+ */
+export type TaskInputArguments<TTask extends AnyTask> =
+  undefined extends TaskInput<TTask> ? [input?: TaskInput<TTask>] : [input: TaskInput<TTask>];
 
 /** Options of `new TaskManager()`; every one is optional. */
 export interface ITaskManagerOptions {
@@ -183,12 +191,24 @@ export class TaskManager {
     return this.taskMap.get(name);
   }
 
-  /** Triggers a task through the constraint groups. */
-  triggerTask(task: AnyTask, input?: unknown): Promise<any> {
+  /**
+   * Triggers a task through the constraint groups. Takes the task's input
+   * type; resolves with its result, or `undefined` when a constraint group's
+   * `shouldExecute` said no.
+   */
+  triggerTask<TTask extends AnyTask>(
+    task: TTask,
+    ...input: TaskInputArguments<TTask>
+  ): Promise<TaskResult<TTask> | undefined>;
+  triggerTask(task: AnyTask, input?: unknown): Promise<unknown> {
     return this.triggerTaskConstrained(task, input);
   }
 
-  /** Triggers a registered task by name; rejects with `TaskNotFoundError` for an unknown name. */
+  /**
+   * Triggers a registered task by name; rejects with `TaskNotFoundError` for
+   * an unknown name. A name says nothing of the task's types: the input is
+   * not checked and the result is `any`.
+   */
   triggerTaskByName(name: string, input?: unknown): Promise<any> {
     const task = this.taskMap.get(name);
     if (task === undefined) return Promise.reject(new TaskNotFoundError(name));
@@ -199,20 +219,30 @@ export class TaskManager {
    * Runs a task once every applicable constraint group admits it. Resolves
    * with the result, or `undefined` when a `shouldExecute` said no.
    */
-  triggerTaskConstrained(task: AnyTask, input?: unknown): Promise<any> {
+  triggerTaskConstrained<TTask extends AnyTask>(
+    task: TTask,
+    ...input: TaskInputArguments<TTask>
+  ): Promise<TaskResult<TTask> | undefined>;
+  triggerTaskConstrained(task: AnyTask, input?: unknown): Promise<unknown> {
     if (this.#engine === undefined || this.constraintGroups.length === 0) return task.trigger(input);
     return this.#engine.run(task, input);
   }
 
-  /** Adds a task, runs it once through the constraints, removes it and reports. */
-  async addExecuteRemoveTask<TResult>(task: AnyTask & { trigger(input?: any): Promise<TResult> }, options?: { input?: unknown }): Promise<ITaskExecutionReport<TResult>> {
+  /**
+   * Adds a task, runs it once through the constraints, removes it and
+   * reports; `result` is `undefined` when a `shouldExecute` said no.
+   */
+  async addExecuteRemoveTask<TTask extends AnyTask>(
+    task: TTask,
+    options?: { input?: TaskInput<TTask> },
+  ): Promise<ITaskExecutionReport<TaskResult<TTask> | undefined>> {
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
       invalidOption('options', 'an object such as `{ input }`', options);
     }
     this.addTask(task);
     const startTime = this.clock.now();
     try {
-      const result = (await this.triggerTaskConstrained(task, options?.input)) as TResult;
+      const result = (await this.triggerTaskConstrained(task as AnyTask, options?.input)) as TaskResult<TTask> | undefined;
       const endTime = this.clock.now();
       const steps = task.getStepsMetadata();
       return {

@@ -1,4 +1,4 @@
-import type { ITaskStepDefinition, ITriggerOptions } from './types.js';
+import type { ITaskStepDefinition, ITriggerOptions, TriggerArguments, TriggerResult } from './types.js';
 import { abandonOnAbort } from './internal.js';
 import { Task, type ITaskOptions } from './task.js';
 
@@ -11,10 +11,12 @@ export class TaskOnce<
   TSteps extends ReadonlyArray<ITaskStepDefinition> = [],
   TData extends object = Record<string, unknown>,
   TResult = any,
-> extends Task<TSetup, TSteps, TData, TResult> {
-  #first: Promise<TResult> | undefined;
+  TInput = any,
+  TCatch extends boolean = false,
+> extends Task<TSetup, TSteps, TData, TResult, TInput, TCatch> {
+  #first: Promise<TriggerResult<TResult, TCatch>> | undefined;
 
-  constructor(options: ITaskOptions<TSetup, TSteps, TData, TResult>) {
+  constructor(options: ITaskOptions<TSetup, TSteps, TData, TResult, TInput, TCatch>) {
     super(options);
   }
 
@@ -23,11 +25,13 @@ export class TaskOnce<
     return this.#first !== undefined;
   }
 
-  override trigger(input?: any, options?: ITriggerOptions): Promise<TResult> {
+  override trigger(...args: TriggerArguments<TInput>): Promise<TriggerResult<TResult, TCatch>>;
+  override trigger(input?: unknown, options?: ITriggerOptions): Promise<TriggerResult<TResult, TCatch>> {
     const onFinished = options?.onFinished;
     if (this.#first === undefined) {
       // The run is shared by every caller: one caller's signal must not abort it.
-      this.#first = super.trigger(input, onFinished === undefined ? undefined : { onFinished });
+      const runOptions = onFinished === undefined ? undefined : { onFinished };
+      this.#first = super.trigger(...([input, runOptions] as TriggerArguments<TInput>));
     } else if (onFinished !== undefined) {
       // Nothing runs for this trigger: it is finished once the first run has settled.
       this.#first.then(onFinished, onFinished);

@@ -1,8 +1,8 @@
 import { Subject, config as rxjsConfig } from 'rxjs';
+import { addAbortListener, removeAbortListener } from './abort-listeners.js';
 import { type Clock, systemClock } from './clock.js';
 import { TaskAbortedError, TaskTimeoutError, invalidOption } from './errors.js';
 import {
-  type Deferred,
   createDeferred,
   kAttachSink,
   kDetachSink,
@@ -12,6 +12,7 @@ import {
 } from './internal.js';
 import { checkHooks, hooksChanged } from './hooks.js';
 import { kRunSignal } from './nested-run.js';
+import { type SharedRunCaller, runShared } from './shared-run.js';
 import { TaskStep } from './task-step.js';
 import { validateBoolean, validateClock, validateLabelKey } from './validation.js';
 import type {
@@ -27,10 +28,25 @@ import type {
   StepNames,
   TTaskEventType,
   TTaskStatus,
+  TriggerArguments,
+  TriggerResult,
 } from './types.js';
 
 /** A task, or a function that returns one (resolved at run time). */
 export type TaskReference = Task<any, any, any, any> | (() => Task<any, any, any, any>);
+
+/** The input a task's function takes: what its `trigger()` accepts. */
+export type TaskInput<TTask extends Task<any, any, any, any, any, any>> = Parameters<TTask['taskFunction']>[0];
+
+/** What a task's `trigger()` resolves with. */
+export type TaskResult<TTask extends Task<any, any, any, any, any, any>> = Awaited<ReturnType<TTask['trigger']>>;
+
+/**
+ * The type of `catchErrors`: the literal given, so that `catchErrors: true`
+ * types the result `TResult | undefined`. With the result type unknown
+ * (`any`: the explicit form `Task<TSetup, TSteps, TData>`), any boolean.
+ */
+export type CatchErrorsOption<TResult, TCatch extends boolean> = TCatch | (0 extends 1 & TResult ? boolean : never);
 
 /** Options of `new Task()`. */
 export interface ITaskOptions<
@@ -38,9 +54,11 @@ export interface ITaskOptions<
   TSteps extends ReadonlyArray<ITaskStepDefinition> = [],
   TData extends object = Record<string, unknown>,
   TResult = any,
+  TInput = any,
+  TCatch extends boolean = false,
 > {
   /** The function to run. Receives the trigger's input, the setup value and a run context. */
-  taskFunction: ITaskFunction<TSetup, TResult>;
+  taskFunction: ITaskFunction<TSetup, TResult, TInput>;
   /** Identifies the task; required to add it to a `TaskManager`. */
   name?: string;
   /** Reported in metadata and to distributed coordinators. */
@@ -62,8 +80,11 @@ export interface ITaskOptions<
   afterTask?: TaskReference;
   /** Runs once, before the first run; its value is the task function's second argument. */
   taskSetup?: ITaskSetupFunction<TSetup>;
-  /** Resolve with `undefined` instead of rejecting when a run fails. @default false */
-  catchErrors?: boolean;
+  /**
+   * Resolve with `undefined` instead of rejecting when a run fails; the
+   * result is then typed `TResult | undefined`. @default false
+   */
+  catchErrors?: CatchErrorsOption<TResult, TCatch>;
   /** Initial labels. @default {} */
   labels?: Record<string, string>;
   /** Reject with `TaskTimeoutError` (and abort the run's signal) after this many ms. */
@@ -128,11 +149,8 @@ class RunContext implements ITaskRunContext {
   }
 }
 
-interface BufferedCaller {
+interface BufferedCaller extends SharedRunCaller<any> {
   input: unknown;
-  deferred: Deferred<any>;
-  options: ITriggerOptions | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 interface BufferedCall {
@@ -195,7 +213,7 @@ class TaskBuffer {
     }
     if (signal !== undefined) {
       caller.onAbort = () => this.#dropCaller(call, caller, signal.reason);
-      signal.addEventListener('abort', caller.onAbort, { once: true });
+      addAbortListener(signal, caller.onAbort);
     }
     return caller.deferred.promise;
   }
@@ -218,23 +236,12 @@ class TaskBuffer {
     if (call === undefined) return;
     this.#running++;
     const callers = call.callers;
-    for (const caller of callers) {
-      if (caller.onAbort !== undefined) caller.options?.signal?.removeEventListener('abort', caller.onAbort);
-    }
-    // The run is shared: one caller's signal does not abort it.
-    const promise = this.#run(callers[callers.length - 1]!.input, {
-      onFinished: () => {
-        for (const caller of callers) caller.options?.onFinished?.();
-        this.#next();
-      },
-    });
-    promise.then(
-      (value) => {
-        for (const caller of callers) caller.deferred.resolve(value);
-      },
-      (error) => {
-        for (const caller of callers) caller.deferred.reject(error);
-      },
+    // The run is shared: an aborted caller leaves it, the others keep it.
+    runShared(
+      callers,
+      this.#taskName(),
+      (options) => this.#run(callers[callers.length - 1]!.input, options),
+      () => this.#next(),
     );
   }
 }
@@ -281,21 +288,25 @@ function checkHookReference(option: 'preTask' | 'afterTask', value: unknown): vo
  * @typeParam TSetup - what `taskSetup` returns; the task function's second argument
  * @typeParam TSteps - the declared steps (`as const`), which type `notifyStep`
  * @typeParam TData - the type of `data`
- * @typeParam TResult - what a run resolves with
+ * @typeParam TResult - what the task function resolves with
+ * @typeParam TInput - the task function's input, which `trigger()` takes
+ * @typeParam TCatch - `catchErrors`: with `true`, `trigger()` may resolve `undefined`
  */
 export class Task<
   TSetup = undefined,
   TSteps extends ReadonlyArray<ITaskStepDefinition> = [],
   TData extends object = Record<string, unknown>,
   TResult = any,
+  TInput = any,
+  TCatch extends boolean = false,
 > {
   name: string;
   version: string | undefined;
   data: TData;
   labels: Record<string, string>;
-  taskFunction: ITaskFunction<TSetup, TResult>;
+  taskFunction: ITaskFunction<TSetup, TResult, TInput>;
   taskSetup: ITaskSetupFunction<TSetup> | undefined;
-  catchErrors: boolean;
+  catchErrors: CatchErrorsOption<TResult, TCatch>;
   readonly buffered: boolean;
   readonly bufferMax: number | undefined;
   readonly timeout: number | undefined;
@@ -330,7 +341,7 @@ export class Task<
   #lastRunDateCache: Date | undefined;
   [kScheduleInfo]: ScheduleInfoSource | undefined;
 
-  constructor(options: ITaskOptions<TSetup, TSteps, TData, TResult>) {
+  constructor(options: ITaskOptions<TSetup, TSteps, TData, TResult, TInput, TCatch>) {
     if (typeof options !== 'object' || options === null) {
       invalidOption('options', 'an object with a `taskFunction`', options);
     }
@@ -388,7 +399,7 @@ export class Task<
     this.taskSetup = options.taskSetup;
     this.#preTask = options.preTask;
     this.#afterTask = options.afterTask;
-    this.catchErrors = options.catchErrors ?? false;
+    this.catchErrors = options.catchErrors ?? (false as CatchErrorsOption<TResult, TCatch>);
     this.timeout = options.timeout;
     this.#clock = clock;
     this.#setupState = options.taskSetup === undefined ? SETUP_DONE : SETUP_NONE;
@@ -509,7 +520,8 @@ export class Task<
    * Runs the task with `input`. Resolves with the task function's result;
    * rejects with its error unless `catchErrors` is set.
    */
-  trigger(input?: any, options?: ITriggerOptions): Promise<TResult> {
+  trigger(...args: TriggerArguments<TInput>): Promise<TriggerResult<TResult, TCatch>>;
+  trigger(input?: unknown, options?: ITriggerOptions): Promise<TriggerResult<TResult, TCatch>> {
     if (this.#buffer !== undefined) return this.#buffer.push(input, options);
     return this.#run(input, options);
   }
@@ -694,7 +706,7 @@ export class Task<
     const startTime = this.#beginRun();
     let result: TResult | PromiseLike<TResult>;
     try {
-      result = this.taskFunction(input, this.#setupValue, new RunContext(0));
+      result = this.taskFunction(input as TInput, this.#setupValue, new RunContext(0));
     } catch (caught) {
       // Recorded a turn later, like a throw inside the general path's async body.
       result = Promise.reject(caught);
@@ -796,7 +808,7 @@ export class Task<
       let timer: unknown;
       const cleanup = () => {
         if (timer !== undefined) this.#clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        if (signal !== undefined) removeAbortListener(signal, onAbort);
       };
       const giveUp = (error: Error) => {
         if (settled) return;
@@ -812,7 +824,7 @@ export class Task<
         const timeout = this.timeout;
         timer = this.#clock.setTimeout(() => giveUp(new TaskTimeoutError(this.name, timeout)), timeout);
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) addAbortListener(signal, onAbort);
       this.#body(input, guard).then(
         (value) => {
           if (settled) return this.#finish(options);
@@ -850,7 +862,7 @@ export class Task<
     let result: TResult;
     for (let attempt = 0; ; attempt++) {
       try {
-        result = await this.taskFunction(input, this.#setupValue, new RunContext(attempt, guard));
+        result = await this.taskFunction(input as TInput, this.#setupValue, new RunContext(attempt, guard));
         break;
       } catch (error) {
         guard?.throwIfAborted();

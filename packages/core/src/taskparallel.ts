@@ -5,7 +5,8 @@ import { Task, type ITaskOptions, validateTaskArray } from './task.js';
 import type { ITaskRunContext } from './types.js';
 
 /** Options of `new Taskparallel()`. */
-export interface ITaskparallelOptions extends Omit<ITaskOptions<undefined, [], Record<string, unknown>, any>, 'taskFunction' | 'steps'> {
+export interface ITaskparallelOptions<TCatch extends boolean = false>
+  extends Omit<ITaskOptions<undefined, [], Record<string, unknown>, any[], any, TCatch>, 'taskFunction' | 'steps'> {
   /** The tasks to run at once; each gets the same input. */
   taskArray: AnyTask[];
 }
@@ -17,13 +18,13 @@ export interface ITaskparallelOptions extends Omit<ITaskOptions<undefined, [], R
  * rejects with that first error once every other task's run has really
  * ended. The parallel's own `timeout` or a caller's `signal` aborts them all.
  */
-export class Taskparallel extends Task<undefined, [], Record<string, unknown>, any[]> {
+export class Taskparallel<TCatch extends boolean = false> extends Task<undefined, [], Record<string, unknown>, any[], any, TCatch> {
   taskArray: AnyTask[];
 
-  constructor(options: ITaskparallelOptions) {
+  constructor(options: ITaskparallelOptions<TCatch>) {
     if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
     validateTaskArray(options.taskArray);
-    let self!: Taskparallel;
+    let self!: Taskparallel<TCatch>;
     super({ ...options, taskFunction: (input, _setup, context) => self.#runAll(input, context) });
     self = this;
     this.taskArray = [...options.taskArray];

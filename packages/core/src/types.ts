@@ -130,9 +130,12 @@ export interface ITaskRunContext {
   readonly attempt: number;
 }
 
-/** The function a task runs. `setupValue` is what `taskSetup` returned. */
-export type ITaskFunction<TSetup = undefined, TResult = any> = (
-  input: any,
+/**
+ * The function a task runs. `input` is what `trigger(input)` was given;
+ * `setupValue` is what `taskSetup` returned.
+ */
+export type ITaskFunction<TSetup = undefined, TResult = any, TInput = any> = (
+  input: TInput,
   setupValue: TSetup,
   context: ITaskRunContext,
 ) => TResult | PromiseLike<TResult>;
@@ -151,6 +154,20 @@ export interface ITriggerOptions {
    */
   onFinished?: () => void;
 }
+
+/**
+ * The arguments of `trigger()`: the input may be left out only when the task
+ * function accepts `undefined` (or does not declare its input's type).
+ */
+export type TriggerArguments<TInput> = undefined extends TInput
+  ? [input?: TInput, options?: ITriggerOptions]
+  : [input: TInput, options?: ITriggerOptions];
+
+/**
+ * What `trigger()` resolves with: the task function's result, or, with
+ * `catchErrors: true`, also `undefined` (a failed run).
+ */
+export type TriggerResult<TResult, TCatch extends boolean> = true extends TCatch ? TResult | undefined : TResult;
 
 /** Opt-in retries with exponential backoff. */
 export interface ITaskRetryOptions {

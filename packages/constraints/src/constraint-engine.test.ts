@@ -757,6 +757,36 @@ describe('TaskManager with TaskConstraintGroup', () => {
       expect(recorder.order).toEqual(['holds B', 'needs A', 'needs A and B', 'needs B']);
     });
 
+    it('keeps a freed key for a trigger that moved on to its other key, so younger single-key triggers cannot starve it', async () => {
+      const manager = new TaskManager();
+      const recorder = new Recorder();
+      type Needs = { tenant?: string; global?: boolean; label: string };
+      manager.addConstraintGroup(
+        new TaskConstraintGroup({ name: 'per-tenant', maxConcurrent: 1, constraintKeyForExecution: (_task, input?: Needs) => input?.tenant ?? null }),
+      );
+      manager.addConstraintGroup(
+        new TaskConstraintGroup({ name: 'global', maxConcurrent: 1, constraintKeyForExecution: (_task, input?: Needs) => (input?.global ? 'all' : null) }),
+      );
+      const task = new Task({ name: 't', taskFunction: (input: Needs) => recorder.run(input.label, 10) });
+      const startedAt = Date.now();
+      const runs = [
+        manager.triggerTask(task, { tenant: 'acme', label: 'tenant 0' }),
+        manager.triggerTask(task, { global: true, label: 'global 0' }),
+        manager.triggerTask(task, { tenant: 'acme', global: true, label: 'both' }),
+      ];
+      // A steady load of younger triggers, each needing one of the two keys.
+      for (let index = 1; index <= 100; index++) {
+        runs.push(manager.triggerTask(task, { tenant: 'acme', label: `tenant ${index}` }));
+        runs.push(manager.triggerTask(task, { global: true, label: `global ${index}` }));
+      }
+      await vi.runAllTimersAsync();
+      await Promise.all(runs);
+      // "both" waits for the two runs that hold its keys, and for no younger trigger.
+      expect(recorder.order.indexOf('both')).toBe(2);
+      expect(recorder.startOf('both') - startedAt).toBe(10);
+      expect(recorder.starts).toHaveLength(203);
+    });
+
     it('never starts a trigger before an older one that waits for a subset of its keys', async () => {
       const manager = new TaskManager();
       const recorder = new Recorder();

@@ -16,7 +16,10 @@ import {
   Waiter,
   type WaiterOwner,
   currentEpoch,
+  dropReservations,
+  isReservedAgainst,
   releaseSlots,
+  reserve,
   scheduleDrain,
 } from './key-state.js';
 
@@ -107,6 +110,7 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
         if (state.users > 0) state.users--;
         state.prune();
       }
+      dropReservations(waiter, true);
       rejectWaiter(waiter, new TaskCancelledError(waiter.task.name, reason));
     }
   }
@@ -157,9 +161,12 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
   }
 
   /** @internal Called with a waiter just taken off a key's queue. */
-  admit(waiter: Waiter): void {
+  admit(waiter: Waiter, freed?: KeyState): void {
     const blocking = this.#findBlocking(waiter);
     if (blocking !== undefined) {
+      // It was the oldest waiter of `freed`: no younger trigger takes that slot
+      // while it waits for the next key, so it cannot be overtaken there again.
+      if (freed !== undefined && freed !== blocking) reserve(waiter, freed);
       this.#park(waiter, blocking);
       return;
     }
@@ -178,8 +185,9 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
       if (this.#removedAny && !this.#coreSet.has(core)) continue;
       if (state.running >= core.maxConcurrent) return state;
       if (core.cooldownMs > 0 && state.isCooling(core.clock.now())) return state;
-      // Never overtake an older trigger that waits for this key.
+      // Never overtake an older trigger that waits for this key, or that keeps its slot while it waits for another.
       if (state.queued > 0 && state.head()!.seq < waiter.seq) return state;
+      if (state.reservers !== undefined && isReservedAgainst(state, waiter)) return state;
     }
     return undefined;
   }
@@ -210,6 +218,8 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     }
     const entries = waiter.entries;
     for (let index = 0; index < entries.length; index++) entries[index]!.running++;
+    // Reserved slots become the run's own.
+    if (waiter.reserved !== undefined) dropReservations(waiter, false);
     waiter.epoch = currentEpoch();
     waiter.state = ADMITTED;
   }

@@ -23,8 +23,12 @@ export const NEW = 3;
 
 /** What owns a waiter: the engine of the manager it was triggered on. */
 export interface WaiterOwner {
-  /** Re-evaluates a waiter that was taken off a key's queue: start it, or queue it on what blocks it now. */
-  admit(waiter: Waiter): void;
+  /**
+   * Re-evaluates a waiter that was taken off a key's queue: start it, or queue
+   * it on what blocks it now. `freed` is the key whose free slot it was given;
+   * if it cannot start, it keeps that slot reserved while it waits elsewhere.
+   */
+  admit(waiter: Waiter, freed?: KeyState): void;
 }
 
 let nextSeq = 0;
@@ -46,6 +50,11 @@ export class Waiter implements Sequenced {
    */
   parkedOn: KeyState | undefined = undefined;
   epoch = 0;
+  /**
+   * Keys whose free slot this waiter was given while another of its keys still
+   * blocked it: younger triggers may not take them until it starts or leaves.
+   */
+  reserved: KeyState[] | undefined = undefined;
   /**
    * Settles the trigger's promise. Only this one of the two settle functions is
    * kept (a pending trigger is smaller so); it rejects by adopting a rejected promise.
@@ -144,6 +153,8 @@ export class KeyState {
   /** When the last run on this key ended (group clock, ms); only kept with a cooldown. */
   lastEnd = Number.NEGATIVE_INFINITY;
   queue = new WaitQueue<Waiter>();
+  /** Waiters that hold a reservation on this key (see {@link Waiter.reserved}), in no order. */
+  reservers: Waiter[] | undefined = undefined;
   timer: TimerHandle | undefined = undefined;
   timerDue = 0;
   scheduled = false;
@@ -215,6 +226,56 @@ export function releaseSlots(states: readonly KeyState[], epoch: number, record:
 }
 
 // ---------------------------------------------------------------------------
+// Reservations
+// ---------------------------------------------------------------------------
+
+/**
+ * Whether reservations of triggers older than `waiter` leave it no slot of
+ * the key. On a key with a cooldown a reservation holds the whole key: a
+ * younger run would end in a new cooldown that the reserving trigger would
+ * then wait for.
+ */
+export function isReservedAgainst(state: KeyState, waiter: Waiter): boolean {
+  const reservers = state.reservers!;
+  let older = 0;
+  for (let index = 0; index < reservers.length; index++) if (reservers[index]!.seq < waiter.seq) older++;
+  if (older === 0) return false;
+  return state.group.cooldownMs > 0 || state.running + older >= state.group.maxConcurrent;
+}
+
+/** Keeps `state`'s free slot for `waiter` while it waits on another key. */
+export function reserve(waiter: Waiter, state: KeyState): void {
+  const reserved = waiter.reserved;
+  if (reserved === undefined) waiter.reserved = [state];
+  else if (reserved.includes(state)) return;
+  else reserved.push(state);
+  if (state.reservers === undefined) state.reservers = [waiter];
+  else state.reservers.push(waiter);
+}
+
+/**
+ * Gives up every reservation of a waiter. `wake`: it leaves without taking
+ * the slots (cancelled, aborted), so what waits on those keys is looked at.
+ */
+export function dropReservations(waiter: Waiter, wake: boolean): void {
+  const reserved = waiter.reserved;
+  if (reserved === undefined) return;
+  waiter.reserved = undefined;
+  for (let index = 0; index < reserved.length; index++) {
+    const state = reserved[index]!;
+    const reservers = state.reservers!;
+    const position = reservers.indexOf(waiter);
+    if (position !== -1) {
+      reservers[position] = reservers[reservers.length - 1]!;
+      reservers.pop();
+    }
+    if (reservers.length === 0) state.reservers = undefined;
+    if (wake && state.queued > 0) enqueueDrain(state);
+  }
+  if (wake) flushDrains();
+}
+
+// ---------------------------------------------------------------------------
 // Waking waiters
 // ---------------------------------------------------------------------------
 
@@ -278,9 +339,12 @@ function drainKey(state: KeyState): void {
     }
     const waiter = state.head();
     if (waiter === undefined) break;
+    // The free slot is kept for an older trigger that waits on another key;
+    // it starts (the slot is then its own) or leaves (and drains this key again).
+    if (state.reservers !== undefined && isReservedAgainst(state, waiter)) return;
     state.queue.shift();
     state.queued--;
-    waiter.owner.admit(waiter);
+    waiter.owner.admit(waiter, state);
   }
   state.clearIfEmpty();
 }

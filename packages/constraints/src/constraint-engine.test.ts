@@ -1,4 +1,5 @@
 import {
+  type Clock,
   type ITaskEvent,
   type SchedulerHost,
   type SchedulerPort,
@@ -6,6 +7,7 @@ import {
   TaskCancelledError,
   TaskManager,
   TaskTimeoutError,
+  systemClock,
 } from '@taskbuffer/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CronScheduler } from '@taskbuffer/scheduler';
@@ -705,6 +707,83 @@ describe('TaskManager with TaskConstraintGroup', () => {
       await expect(second).rejects.toBeInstanceOf(TaskCancelledError);
       await expect(third).rejects.toThrow('Task "renew-cert" was cancelled before it ran: the TaskManager was stopped');
       expect(vi.getTimerCount()).toBe(0);
+    });
+  });
+
+  describe('cooldowns longer than a timer can wait', () => {
+    const MAX_TIMER_DELAY = 2 ** 31 - 1;
+    const DAY = 24 * 60 * 60 * 1000;
+
+    /** The system clock (faked by vitest), recording every delay asked for. */
+    function recordingClock(delays: number[]): Clock {
+      return {
+        now: () => systemClock.now(),
+        setTimeout: (callback, delay, options) => {
+          delays.push(delay);
+          return systemClock.setTimeout(callback, delay, options);
+        },
+        clearTimeout: (handle) => systemClock.clearTimeout(handle),
+      };
+    }
+
+    it('waits a 30-day cooldown out with a few timers, never starting early and never asking for more than 2^31 − 1 ms', async () => {
+      const delays: number[] = [];
+      const manager = new TaskManager({ clock: recordingClock(delays) });
+      manager.addConstraintGroup(
+        new TaskConstraintGroup({ name: 'monthly', maxConcurrent: 1, cooldownMs: 30 * DAY, constraintKeyForExecution: () => 'k' }),
+      );
+      const recorder = new Recorder();
+      const task = new Task({ name: 'renew', taskFunction: (input: string) => recorder.run(input, 10, input) });
+      const warning = vi.spyOn(process, 'emitWarning');
+      const first = manager.triggerTask(task, 'first');
+      const second = manager.triggerTask(task, 'second');
+      await vi.advanceTimersByTimeAsync(10);
+      await expect(first).resolves.toBe('first');
+      // One timer for the cooldown, not one per millisecond.
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(delays).toEqual([MAX_TIMER_DELAY]);
+      await vi.advanceTimersByTimeAsync(60 * 60 * 1000 - 1000);
+      expect(recorder.order).toEqual(['first']);
+      expect(delays.length).toBeLessThanOrEqual(1);
+      await vi.advanceTimersByTimeAsync(30 * DAY - 60 * 60 * 1000 - 1);
+      expect(recorder.order).toEqual(['first']);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(recorder.order).toEqual(['first', 'second']);
+      await vi.advanceTimersByTimeAsync(10);
+      await expect(second).resolves.toBe('second');
+      expect(recorder.startOf('second') - recorder.endOf('first')).toBe(30 * DAY);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_DELAY);
+      // 30 days is about 1.2 times 2^31 − 1 ms: two timers, three at most.
+      expect(delays.length).toBeLessThanOrEqual(3);
+      expect(warning).not.toHaveBeenCalled();
+      warning.mockRestore();
+      await manager.stop();
+    });
+
+    it('re-arms for the rest of the cooldown when a timer fires early, without spinning', async () => {
+      const delays: number[] = [];
+      // A clock whose timers end 40 % early.
+      const early: Clock = {
+        now: () => systemClock.now(),
+        setTimeout: (callback, delay, options) => {
+          delays.push(delay);
+          return systemClock.setTimeout(callback, Math.max(1, Math.floor(delay * 0.6)), options);
+        },
+        clearTimeout: (handle) => systemClock.clearTimeout(handle),
+      };
+      const manager = new TaskManager({ clock: early });
+      manager.addConstraintGroup(
+        new TaskConstraintGroup({ name: 'slow', maxConcurrent: 1, cooldownMs: 10_000, constraintKeyForExecution: () => 'k' }),
+      );
+      const recorder = new Recorder();
+      const task = new Task({ name: 'call', taskFunction: (input: string) => recorder.run(input, 0, input) });
+      const runs = [manager.triggerTask(task, 'a'), manager.triggerTask(task, 'b')];
+      await vi.runAllTimersAsync();
+      await Promise.all(runs);
+      expect(recorder.startOf('b') - recorder.endOf('a')).toBe(10_000);
+      // 10 s, 4 s, 1.6 s, … down to 1 ms: about 20 timers, not thousands.
+      expect(delays.length).toBeLessThan(30);
+      await manager.stop();
     });
   });
 

@@ -349,7 +349,18 @@ function drainKey(state: KeyState): void {
   state.clearIfEmpty();
 }
 
-/** One timer per cooling key that has waiters, due when the cooldown ends. */
+/**
+ * The longest delay a timer takes (2³¹ − 1 ms, about 24.8 days); a longer one
+ * would fire at once. A longer cooldown takes several timers: each wake-up
+ * before the end re-arms for the rest.
+ */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/**
+ * One timer per cooling key that has waiters, due when the cooldown ends. When
+ * it fires the key's drain looks at the clock again: early (a long cooldown, a
+ * clock that wakes early), it arms a timer for what is left.
+ */
 function armCooldownTimer(state: KeyState, now: number): void {
   const group = state.group;
   const due = state.lastEnd + group.cooldownMs;
@@ -362,7 +373,7 @@ function armCooldownTimer(state: KeyState, now: number): void {
     state.timer = undefined;
     if (state.queued > 0) scheduleDrain(state);
     else state.prune();
-  }, Math.max(1, due - now));
+  }, Math.min(MAX_TIMER_DELAY, Math.max(1, due - now)));
 }
 
 /*

@@ -341,7 +341,7 @@ describe('TaskConstraintGroup', () => {
         }),
         { numRuns: 300 },
       );
-    });
+    }, 60_000);
   });
 
   describe('with a per-tenant mutex, a global cap and one- and two-key triggers', () => {
@@ -353,6 +353,6 @@ describe('TaskConstraintGroup', () => {
         }),
         { numRuns: 300 },
       );
-    });
+    }, 60_000);
   });
 });

@@ -706,6 +706,9 @@ describe('TaskManager with TaskConstraintGroup', () => {
       await manager.stop();
       await expect(second).rejects.toBeInstanceOf(TaskCancelledError);
       await expect(third).rejects.toThrow('Task "renew-cert" was cancelled before it ran: the TaskManager was stopped');
+      // Left: the unref'd timer that drops the key once its cooldown has ended.
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(5000);
       expect(vi.getTimerCount()).toBe(0);
     });
   });

@@ -79,6 +79,13 @@ export class GroupCore {
   /** Slots taken before this epoch were forgotten by `reset()`. */
   resetEpoch = -1;
   #sweepAt = 1024;
+  /**
+   * Keys kept only for their cooldown, in the order they went idle (so about
+   * the order their cooldowns end): `#expiring[#expiringHead ..]`.
+   */
+  #expiring: KeyState[] = [];
+  #expiringHead = 0;
+  #expiryTimer: TimerHandle | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -135,6 +142,55 @@ export class GroupCore {
     for (const state of waiting) scheduleDrain(state);
   }
 
+  /**
+   * Drops `state` once its cooldown has ended, unless it is in use again by
+   * then. One unref'd timer per group, due when the oldest such key has cooled
+   * down: nothing polls, and a process with only cooling keys can exit.
+   */
+  expireLater(state: KeyState, now: number): void {
+    if (state.expiring) return;
+    state.expiring = true;
+    state.expiresAt = state.lastEnd + this.cooldownMs;
+    this.#expiring.push(state);
+    if (this.#expiryTimer === undefined) this.#armExpiry(now);
+  }
+
+  #armExpiry(now: number): void {
+    const due = this.#expiring[this.#expiringHead]!.expiresAt;
+    this.#expiryTimer = this.clock.setTimeout(
+      () => this.#expire(),
+      Math.min(MAX_TIMER_DELAY, Math.max(1, due - now)),
+      { unref: true },
+    );
+  }
+
+  #expire(): void {
+    this.#expiryTimer = undefined;
+    const now = this.clock.now();
+    const expiring = this.#expiring;
+    let head = this.#expiringHead;
+    while (head < expiring.length) {
+      const state = expiring[head]!;
+      // Due times are about in order; one that went idle late is dropped at most a cooldown late.
+      if (state.expiresAt > now) break;
+      expiring[head++] = undefined as never;
+      state.expiring = false;
+      // prune() drops it, or (used again since, and cooling anew) puts it back in line.
+      state.prune();
+    }
+    if (head === expiring.length) {
+      this.#expiring = [];
+      this.#expiringHead = 0;
+      return;
+    }
+    if (head > 1024 && head * 2 > expiring.length) {
+      this.#expiring = expiring.slice(head);
+      head = 0;
+    }
+    this.#expiringHead = head;
+    this.#armExpiry(now);
+  }
+
   /** Drops keys nobody uses and that are not cooling down, so unbounded key spaces do not leak. */
   #sweep(): void {
     const now = this.clock.now();
@@ -158,6 +214,9 @@ export class KeyState {
   timer: TimerHandle | undefined = undefined;
   timerDue = 0;
   scheduled = false;
+  /** Whether it waits in its group's line of keys to drop when their cooldown ends, and when that is. */
+  expiring = false;
+  expiresAt = 0;
   /** The fields of this key's `queued` events; one frozen object, shared by all of them. */
   readonly queuedFields: { readonly constraintGroup: string; readonly constraintKey: string };
 
@@ -191,8 +250,15 @@ export class KeyState {
   prune(): void {
     if (this.users !== 0 || this.running !== 0 || this.queued !== 0 || this.timer !== undefined) return;
     const group = this.group;
-    if (group.cooldownMs > 0 && this.isCooling(group.clock.now())) return;
-    if (group.keys.get(this.key) === this) group.keys.delete(this.key);
+    if (group.keys.get(this.key) !== this) return;
+    if (group.cooldownMs > 0) {
+      const now = group.clock.now();
+      if (this.isCooling(now)) {
+        group.expireLater(this, now);
+        return;
+      }
+    }
+    group.keys.delete(this.key);
   }
 
   /** Forgets the queue's cancelled entries once no live waiter is left. */

@@ -1,6 +1,14 @@
-import { type ConstraintEngineHost, Task, TaskCancelledError, TaskManager, systemClock } from '@taskbuffer/core';
+import {
+  type ConstraintEngineHost,
+  Task,
+  TaskAbortedError,
+  TaskCancelledError,
+  TaskManager,
+  systemClock,
+} from '@taskbuffer/core';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { groupCores } from './constraint-engine.js';
 import { TaskConstraintGroup } from './constraint-group.js';
 
 interface GroupSpec {
@@ -183,6 +191,8 @@ interface FairTrigger {
   global: boolean;
   durationMs: number;
   atMs: number;
+  /** When its signal aborts, if ever: while it waits, runs, or after it ended. */
+  abortAtMs: number | undefined;
 }
 
 const fairTriggerArbitrary: fc.Arbitrary<FairTrigger> = fc
@@ -191,12 +201,14 @@ const fairTriggerArbitrary: fc.Arbitrary<FairTrigger> = fc
     tenant: fc.integer({ min: 0, max: 2 }),
     durationMs: fc.constantFrom(1, 3, 10, 25),
     atMs: fc.constantFrom(0, 0, 0, 2, 7, 30),
+    abortAtMs: fc.option(fc.constantFrom(0, 1, 5, 12, 40), { nil: undefined, freq: 4 }),
   })
-  .map(({ kind, tenant, durationMs, atMs }) => ({
+  .map(({ kind, tenant, durationMs, atMs, abortAtMs }) => ({
     tenant: kind === 'global' ? null : tenant,
     global: kind !== 'tenant',
     durationMs,
     atMs,
+    abortAtMs,
   }));
 
 const fairScenarioArbitrary = fc.record({
@@ -211,7 +223,8 @@ const fairScenarioArbitrary = fc.record({
  *   that key that it needs, until it starts;
  * - a trigger comes back to a key it already waited on only when an older
  *   trigger took or claimed that key meanwhile (no ping-pong between keys);
- * - so it waits behind at most `maxConcurrent` younger runs per key visit.
+ * - so it waits behind at most `maxConcurrent` younger runs per key visit;
+ * - a trigger aborted while it waits never runs and leaves no slot behind.
  */
 async function runFairScenario(cap: number, triggers: FairTrigger[]): Promise<void> {
   const keysOfFair = (trigger: FairTrigger): string[] => {
@@ -259,7 +272,7 @@ async function runFairScenario(cap: number, triggers: FairTrigger[]): Promise<vo
 
   const host: ConstraintEngineHost = {
     clock: systemClock,
-    execute: (task, input, onFinished) => task.trigger(input, { onFinished }),
+    execute: (task, input, onFinished, options) => task.trigger(input, { onFinished, signal: options?.signal }),
     emit: (task, type, fields) => {
       if (type !== 'queued') return;
       const input = Number(task.name);
@@ -273,8 +286,10 @@ async function runFairScenario(cap: number, triggers: FairTrigger[]): Promise<vo
       noteOlder(input, key);
     },
   };
+  const aborted = new Set<number>();
   const run = async (input: number) => {
     const keys = keysOfFair(triggers[input]!);
+    if (aborted.has(input)) violations.push(`${input} ran after its signal aborted while it waited`);
     waiting.delete(input);
     for (const key of keys) {
       const runners = runningOn.get(key) ?? new Set<number>();
@@ -303,15 +318,39 @@ async function runFairScenario(cap: number, triggers: FairTrigger[]): Promise<vo
   const outcomes: Array<Promise<unknown>> = [];
   let nextAge = 0;
   for (const [index, trigger] of triggers.entries()) {
+    const controller = trigger.abortAtMs === undefined ? undefined : new AbortController();
     setTimeout(() => {
       age.set(index, nextAge++);
       waiting.add(index);
-      outcomes.push(engine.run(tasks[index]!, index));
+      outcomes.push(
+        engine.run(tasks[index]!, index, controller && { signal: controller.signal }).then(
+          (value) => {
+            if (value !== index) violations.push(`${index} resolved with ${String(value)}`);
+          },
+          (error: Error) => {
+            if (!(error instanceof TaskAbortedError) || controller?.signal.aborted !== true) {
+              violations.push(`${index} rejected: ${error.message}`);
+            }
+          },
+        ),
+      );
     }, trigger.atMs);
+    if (controller !== undefined) {
+      setTimeout(() => {
+        // A waiting trigger leaves the line now: it no longer claims a key.
+        if (waiting.delete(index)) aborted.add(index);
+        controller.abort();
+      }, trigger.atMs + trigger.abortAtMs!);
+    }
   }
   await vi.runAllTimersAsync();
-  await expect(Promise.all(outcomes)).resolves.toEqual(triggers.map((_, index) => index).filter((index) => age.has(index)).sort((a, b) => age.get(a)! - age.get(b)!));
+  await Promise.all(outcomes);
+  expect(outcomes).toHaveLength(triggers.length);
   expect(violations).toEqual([]);
+  expect(vi.getTimerCount()).toBe(0);
+  for (const group of [tenantGroup, globalGroup]) {
+    expect(groupCores.get(group)!.keys.size).toBe(0);
+  }
   for (const [index, trigger] of triggers.entries()) {
     let bound = 0;
     for (const key of keysOfFair(trigger)) {

@@ -55,6 +55,8 @@ export class Waiter implements Sequenced {
    * blocked it: younger triggers may not take them until it starts or leaves.
    */
   reserved: KeyState[] | undefined = undefined;
+  /** The trigger's own signal, if it was given one. */
+  signal: AbortSignal | undefined = undefined;
   /**
    * Settles the trigger's promise. Only this one of the two settle functions is
    * kept (a pending trigger is smaller so); it rejects by adopting a rejected promise.

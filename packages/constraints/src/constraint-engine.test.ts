@@ -667,6 +667,35 @@ describe('TaskManager with TaskConstraintGroup', () => {
     });
   });
 
+  describe('removeConstraintGroup, with a group shared by two managers', () => {
+    it('gives up the slots its waiters kept in the group, so the other manager’s triggers go on', async () => {
+      type Needs = { shared?: boolean; own?: boolean; label: string; ms: number };
+      const shared = new TaskConstraintGroup({ name: 'shared', maxConcurrent: 1, constraintKeyForExecution: (_task, input?: Needs) => (input?.shared ? 'k' : null) });
+      const own = new TaskConstraintGroup({ name: 'own', maxConcurrent: 1, constraintKeyForExecution: (_task, input?: Needs) => (input?.own ? 'h' : null) });
+      const first = new TaskManager();
+      const second = new TaskManager();
+      first.addConstraintGroup(shared);
+      first.addConstraintGroup(own);
+      second.addConstraintGroup(shared);
+      const recorder = new Recorder();
+      const task = new Task({ name: 't', taskFunction: (input: Needs) => recorder.run(input.label, input.ms) });
+      const runs = [
+        first.triggerTask(task, { shared: true, label: 'holds k', ms: 10 }),
+        first.triggerTask(task, { own: true, label: 'holds h', ms: 100 }),
+        // Waits on k; when k frees at 10 ms it keeps k reserved while it waits for h.
+        first.triggerTask(task, { shared: true, own: true, label: 'needs both', ms: 10 }),
+      ];
+      await vi.advanceTimersByTimeAsync(20);
+      runs.push(second.triggerTask(task, { shared: true, label: 'other manager', ms: 10 }));
+      expect(recorder.order).toEqual(['holds k', 'holds h']);
+      first.removeConstraintGroup(shared);
+      expect(recorder.order).toEqual(['holds k', 'holds h', 'other manager']);
+      await vi.runAllTimersAsync();
+      await Promise.all(runs);
+      expect(recorder.order).toEqual(['holds k', 'holds h', 'other manager', 'needs both']);
+    });
+  });
+
   describe('reset', () => {
     it('frees the slots for waiting triggers without counting old runs twice', async () => {
       const manager = new TaskManager();

@@ -18,6 +18,7 @@ import {
   type WaiterOwner,
   currentEpoch,
   dropReservations,
+  dropReservationsOf,
   isReservedAgainst,
   releaseSlots,
   reserve,
@@ -112,6 +113,8 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     this.#removedAny = true;
     this.#cores = this.#cores.filter((other) => other !== core);
     this.#checkers = this.#checkers.filter((other) => other !== core);
+    // Slots this engine's waiters kept in the group are free again for its other managers.
+    for (const state of core.keys.values()) if (state.reservers !== undefined) dropReservationsOf(state, this);
     // What waited on this group is looked at again, oldest first, without it.
     const evacuated = this.#takeOwnWaiters(core);
     for (const waiter of evacuated) this.admit(waiter);
@@ -198,7 +201,9 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     if (blocking !== undefined) {
       // It was the oldest waiter of `freed`: no younger trigger takes that slot
       // while it waits for the next key, so it cannot be overtaken there again.
-      if (freed !== undefined && freed !== blocking) reserve(waiter, freed);
+      if (freed !== undefined && freed !== blocking && (!this.#removedAny || this.#coreSet.has(freed.group))) {
+        reserve(waiter, freed);
+      }
       this.#park(waiter, blocking);
       return;
     }

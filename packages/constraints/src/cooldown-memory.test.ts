@@ -79,10 +79,29 @@ describe('TaskConstraintGroup', () => {
         await vi.advanceTimersByTimeAsync(100);
         await again;
         expect(keyCount()).toBe(1);
+        expect(vi.getTimerCount()).toBe(1);
         expect(group.getCooldownRemaining('request-1')).toBe(COOLDOWN_MS);
         await vi.advanceTimersByTimeAsync(COOLDOWN_MS - 1);
         expect(keyCount()).toBe(1);
         await vi.advanceTimersByTimeAsync(1);
+        expect(keyCount()).toBe(0);
+        expect(vi.getTimerCount()).toBe(0);
+      });
+
+      it('keeps one timer when a key comes up for dropping just after it ran again', async () => {
+        const { trigger, keyCount } = createSetup();
+        await trigger(0, 1);
+        await vi.advanceTimersByTimeAsync(100);
+        await trigger(1, 1);
+        await vi.advanceTimersByTimeAsync(50);
+        // Key 1 cooled from 100 ms; this trigger waits for it until 400 ms.
+        const again = trigger(1, 1);
+        await vi.advanceTimersByTimeAsync(250);
+        await again;
+        // At 400 ms key 1 ran again and then came up for dropping: back in line, one timer.
+        expect(keyCount()).toBe(1);
+        expect(vi.getTimerCount()).toBe(1);
+        await vi.advanceTimersByTimeAsync(COOLDOWN_MS);
         expect(keyCount()).toBe(0);
         expect(vi.getTimerCount()).toBe(0);
       });

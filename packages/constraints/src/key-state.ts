@@ -167,7 +167,7 @@ export class GroupCore {
   }
 
   #expire(): void {
-    this.#expiryTimer = undefined;
+    // #expiryTimer stays set until the end, so a key put back in line below arms no second timer.
     const now = this.clock.now();
     const expiring = this.#expiring;
     let head = this.#expiringHead;
@@ -180,6 +180,7 @@ export class GroupCore {
       // prune() drops it, or (used again since, and cooling anew) puts it back in line.
       state.prune();
     }
+    this.#expiryTimer = undefined;
     if (head === expiring.length) {
       this.#expiring = [];
       this.#expiringHead = 0;
@@ -331,16 +332,34 @@ export function dropReservations(waiter: Waiter, wake: boolean): void {
   waiter.reserved = undefined;
   for (let index = 0; index < reserved.length; index++) {
     const state = reserved[index]!;
-    const reservers = state.reservers!;
-    const position = reservers.indexOf(waiter);
-    if (position !== -1) {
-      reservers[position] = reservers[reservers.length - 1]!;
-      reservers.pop();
-    }
-    if (reservers.length === 0) state.reservers = undefined;
+    removeReserver(state, waiter);
     if (wake && state.queued > 0) enqueueDrain(state);
   }
   if (wake) flushDrains();
+}
+
+/** Gives up the reservations that waiters of `owner` hold on `state` (its group no longer applies to them). */
+export function dropReservationsOf(state: KeyState, owner: WaiterOwner): void {
+  const reservers = state.reservers;
+  if (reservers === undefined) return;
+  for (const waiter of [...reservers]) {
+    if (waiter.owner !== owner) continue;
+    removeReserver(state, waiter);
+    const reserved = waiter.reserved!;
+    reserved.splice(reserved.indexOf(state), 1);
+    if (reserved.length === 0) waiter.reserved = undefined;
+  }
+  if (state.queued > 0) scheduleDrain(state);
+}
+
+function removeReserver(state: KeyState, waiter: Waiter): void {
+  const reservers = state.reservers!;
+  const position = reservers.indexOf(waiter);
+  if (position !== -1) {
+    reservers[position] = reservers[reservers.length - 1]!;
+    reservers.pop();
+  }
+  if (reservers.length === 0) state.reservers = undefined;
 }
 
 // ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@ export default defineProject({
   test: {
     name: 'constraints',
     include: ['src/**/*.test.ts'],
+    // cooldown-memory.test.ts measures the heap after forced collections.
+    execArgv: ['--expose-gc'],
     typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
   },
 });

@@ -1,4 +1,5 @@
 import {
+  type Clock,
   type ITaskEvent,
   type SchedulerHost,
   type SchedulerPort,
@@ -6,6 +7,7 @@ import {
   TaskCancelledError,
   TaskManager,
   TaskTimeoutError,
+  systemClock,
 } from '@taskbuffer/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CronScheduler } from '@taskbuffer/scheduler';
@@ -665,6 +667,35 @@ describe('TaskManager with TaskConstraintGroup', () => {
     });
   });
 
+  describe('removeConstraintGroup, with a group shared by two managers', () => {
+    it('gives up the slots its waiters kept in the group, so the other manager’s triggers go on', async () => {
+      type Needs = { shared?: boolean; own?: boolean; label: string; ms: number };
+      const shared = new TaskConstraintGroup({ name: 'shared', maxConcurrent: 1, constraintKeyForExecution: (_task, input?: Needs) => (input?.shared ? 'k' : null) });
+      const own = new TaskConstraintGroup({ name: 'own', maxConcurrent: 1, constraintKeyForExecution: (_task, input?: Needs) => (input?.own ? 'h' : null) });
+      const first = new TaskManager();
+      const second = new TaskManager();
+      first.addConstraintGroup(shared);
+      first.addConstraintGroup(own);
+      second.addConstraintGroup(shared);
+      const recorder = new Recorder();
+      const task = new Task({ name: 't', taskFunction: (input: Needs) => recorder.run(input.label, input.ms) });
+      const runs = [
+        first.triggerTask(task, { shared: true, label: 'holds k', ms: 10 }),
+        first.triggerTask(task, { own: true, label: 'holds h', ms: 100 }),
+        // Waits on k; when k frees at 10 ms it keeps k reserved while it waits for h.
+        first.triggerTask(task, { shared: true, own: true, label: 'needs both', ms: 10 }),
+      ];
+      await vi.advanceTimersByTimeAsync(20);
+      runs.push(second.triggerTask(task, { shared: true, label: 'other manager', ms: 10 }));
+      expect(recorder.order).toEqual(['holds k', 'holds h']);
+      first.removeConstraintGroup(shared);
+      expect(recorder.order).toEqual(['holds k', 'holds h', 'other manager']);
+      await vi.runAllTimersAsync();
+      await Promise.all(runs);
+      expect(recorder.order).toEqual(['holds k', 'holds h', 'other manager', 'needs both']);
+    });
+  });
+
   describe('reset', () => {
     it('frees the slots for waiting triggers without counting old runs twice', async () => {
       const manager = new TaskManager();
@@ -704,7 +735,87 @@ describe('TaskManager with TaskConstraintGroup', () => {
       await manager.stop();
       await expect(second).rejects.toBeInstanceOf(TaskCancelledError);
       await expect(third).rejects.toThrow('Task "renew-cert" was cancelled before it ran: the TaskManager was stopped');
+      // Left: the unref'd timer that drops the key once its cooldown has ended.
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(5000);
       expect(vi.getTimerCount()).toBe(0);
+    });
+  });
+
+  describe('cooldowns longer than a timer can wait', () => {
+    const MAX_TIMER_DELAY = 2 ** 31 - 1;
+    const DAY = 24 * 60 * 60 * 1000;
+
+    /** The system clock (faked by vitest), recording every delay asked for. */
+    function recordingClock(delays: number[]): Clock {
+      return {
+        now: () => systemClock.now(),
+        setTimeout: (callback, delay, options) => {
+          delays.push(delay);
+          return systemClock.setTimeout(callback, delay, options);
+        },
+        clearTimeout: (handle) => systemClock.clearTimeout(handle),
+      };
+    }
+
+    it('waits a 30-day cooldown out with a few timers, never starting early and never asking for more than 2^31 − 1 ms', async () => {
+      const delays: number[] = [];
+      const manager = new TaskManager({ clock: recordingClock(delays) });
+      manager.addConstraintGroup(
+        new TaskConstraintGroup({ name: 'monthly', maxConcurrent: 1, cooldownMs: 30 * DAY, constraintKeyForExecution: () => 'k' }),
+      );
+      const recorder = new Recorder();
+      const task = new Task({ name: 'renew', taskFunction: (input: string) => recorder.run(input, 10, input) });
+      const warning = vi.spyOn(process, 'emitWarning');
+      const first = manager.triggerTask(task, 'first');
+      const second = manager.triggerTask(task, 'second');
+      await vi.advanceTimersByTimeAsync(10);
+      await expect(first).resolves.toBe('first');
+      // One timer for the cooldown, not one per millisecond.
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(delays).toEqual([MAX_TIMER_DELAY]);
+      await vi.advanceTimersByTimeAsync(60 * 60 * 1000 - 1000);
+      expect(recorder.order).toEqual(['first']);
+      expect(delays.length).toBeLessThanOrEqual(1);
+      await vi.advanceTimersByTimeAsync(30 * DAY - 60 * 60 * 1000 - 1);
+      expect(recorder.order).toEqual(['first']);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(recorder.order).toEqual(['first', 'second']);
+      await vi.advanceTimersByTimeAsync(10);
+      await expect(second).resolves.toBe('second');
+      expect(recorder.startOf('second') - recorder.endOf('first')).toBe(30 * DAY);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_DELAY);
+      // 30 days is about 1.2 times 2^31 − 1 ms: two timers, three at most.
+      expect(delays.length).toBeLessThanOrEqual(3);
+      expect(warning).not.toHaveBeenCalled();
+      warning.mockRestore();
+      await manager.stop();
+    });
+
+    it('re-arms for the rest of the cooldown when a timer fires early, without spinning', async () => {
+      const delays: number[] = [];
+      // A clock whose timers end 40 % early.
+      const early: Clock = {
+        now: () => systemClock.now(),
+        setTimeout: (callback, delay, options) => {
+          delays.push(delay);
+          return systemClock.setTimeout(callback, Math.max(1, Math.floor(delay * 0.6)), options);
+        },
+        clearTimeout: (handle) => systemClock.clearTimeout(handle),
+      };
+      const manager = new TaskManager({ clock: early });
+      manager.addConstraintGroup(
+        new TaskConstraintGroup({ name: 'slow', maxConcurrent: 1, cooldownMs: 10_000, constraintKeyForExecution: () => 'k' }),
+      );
+      const recorder = new Recorder();
+      const task = new Task({ name: 'call', taskFunction: (input: string) => recorder.run(input, 0, input) });
+      const runs = [manager.triggerTask(task, 'a'), manager.triggerTask(task, 'b')];
+      await vi.runAllTimersAsync();
+      await Promise.all(runs);
+      expect(recorder.startOf('b') - recorder.endOf('a')).toBe(10_000);
+      // 10 s, 4 s, 1.6 s, … down to 1 ms: about 20 timers, not thousands.
+      expect(delays.length).toBeLessThan(30);
+      await manager.stop();
     });
   });
 
@@ -755,6 +866,36 @@ describe('TaskManager with TaskConstraintGroup', () => {
       await vi.runAllTimersAsync();
       await Promise.all(runs);
       expect(recorder.order).toEqual(['holds B', 'needs A', 'needs A and B', 'needs B']);
+    });
+
+    it('keeps a freed key for a trigger that moved on to its other key, so younger single-key triggers cannot starve it', async () => {
+      const manager = new TaskManager();
+      const recorder = new Recorder();
+      type Needs = { tenant?: string; global?: boolean; label: string };
+      manager.addConstraintGroup(
+        new TaskConstraintGroup({ name: 'per-tenant', maxConcurrent: 1, constraintKeyForExecution: (_task, input?: Needs) => input?.tenant ?? null }),
+      );
+      manager.addConstraintGroup(
+        new TaskConstraintGroup({ name: 'global', maxConcurrent: 1, constraintKeyForExecution: (_task, input?: Needs) => (input?.global ? 'all' : null) }),
+      );
+      const task = new Task({ name: 't', taskFunction: (input: Needs) => recorder.run(input.label, 10) });
+      const startedAt = Date.now();
+      const runs = [
+        manager.triggerTask(task, { tenant: 'acme', label: 'tenant 0' }),
+        manager.triggerTask(task, { global: true, label: 'global 0' }),
+        manager.triggerTask(task, { tenant: 'acme', global: true, label: 'both' }),
+      ];
+      // A steady load of younger triggers, each needing one of the two keys.
+      for (let index = 1; index <= 100; index++) {
+        runs.push(manager.triggerTask(task, { tenant: 'acme', label: `tenant ${index}` }));
+        runs.push(manager.triggerTask(task, { global: true, label: `global ${index}` }));
+      }
+      await vi.runAllTimersAsync();
+      await Promise.all(runs);
+      // "both" waits for the two runs that hold its keys, and for no younger trigger.
+      expect(recorder.order.indexOf('both')).toBe(2);
+      expect(recorder.startOf('both') - startedAt).toBe(10);
+      expect(recorder.starts).toHaveLength(203);
     });
 
     it('never starts a trigger before an older one that waits for a subset of its keys', async () => {

@@ -3,6 +3,7 @@ import {
   type ConstraintEnginePort,
   type ConstraintGroupPort,
   type AnyTask,
+  TaskAbortedError,
   TaskCancelledError,
   invalidOption,
 } from '@taskbuffer/core';
@@ -16,7 +17,11 @@ import {
   Waiter,
   type WaiterOwner,
   currentEpoch,
+  dropReservations,
+  dropReservationsOf,
+  isReservedAgainst,
   releaseSlots,
+  reserve,
   scheduleDrain,
 } from './key-state.js';
 
@@ -39,6 +44,16 @@ function rejectWaiter(waiter: Waiter, error: unknown): void {
   const rejected = Promise.reject(error);
   rejected.catch(ignore);
   waiter.resolve(rejected);
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -68,6 +83,12 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
   #removedAny = false;
   readonly #scratch: Array<KeyState | undefined> = [];
   #collecting = false;
+  /**
+   * The waiting triggers of each signal: one `abort` listener per signal,
+   * however many triggers share it.
+   */
+  readonly #watched = new Map<AbortSignal, Set<Waiter>>();
+  readonly #onAbort = (event: Event): void => this.#abortWaiters(event.target as AbortSignal);
 
   constructor(host: ConstraintEngineHost) {
     this.#host = host;
@@ -92,6 +113,8 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     this.#removedAny = true;
     this.#cores = this.#cores.filter((other) => other !== core);
     this.#checkers = this.#checkers.filter((other) => other !== core);
+    // Slots this engine's waiters kept in the group are free again for its other managers.
+    for (const state of core.keys.values()) if (state.reservers !== undefined) dropReservationsOf(state, this);
     // What waited on this group is looked at again, oldest first, without it.
     const evacuated = this.#takeOwnWaiters(core);
     for (const waiter of evacuated) this.admit(waiter);
@@ -102,16 +125,29 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     for (const core of this.#cores) cancelled.push(...this.#takeOwnWaiters(core));
     cancelled.sort((a, b) => a.seq - b.seq);
     for (const waiter of cancelled) {
+      if (waiter.signal !== undefined) this.#unwatch(waiter);
       waiter.state = DONE;
       for (const state of waiter.entries) {
         if (state.users > 0) state.users--;
         state.prune();
       }
+      dropReservations(waiter, true);
       rejectWaiter(waiter, new TaskCancelledError(waiter.task.name, reason));
     }
   }
 
-  run(task: AnyTask, input: unknown): Promise<unknown> {
+  run(task: AnyTask, input: unknown, options?: { signal?: AbortSignal }): Promise<unknown> {
+    const signal = options?.signal;
+    if (signal !== undefined) {
+      if (!isAbortSignal(signal)) {
+        try {
+          invalidOption('signal', 'an AbortSignal', signal);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      if (signal.aborted) return Promise.reject(new TaskAbortedError(task.name, signal.reason));
+    }
     const cores = this.#cores;
     // Keys go to a scratch array first and are copied to one of the exact size:
     // an array grown by push() would keep spare slots alive while it waits.
@@ -145,6 +181,7 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
       return Promise.reject(failed);
     }
     const waiter = new Waiter(this, task, input, entries);
+    if (signal !== undefined) waiter.signal = signal;
     const blocking = this.#findBlocking(waiter);
     if (blocking === undefined) {
       this.#acquire(waiter);
@@ -152,14 +189,21 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     }
     const promise = new Promise(captureResolve);
     waiter.resolve = capturedResolve;
+    // Watched first: a `queued` listener may abort the signal.
+    if (signal !== undefined) this.#watch(waiter, signal);
     this.#park(waiter, blocking);
     return promise;
   }
 
   /** @internal Called with a waiter just taken off a key's queue. */
-  admit(waiter: Waiter): void {
+  admit(waiter: Waiter, freed?: KeyState): void {
     const blocking = this.#findBlocking(waiter);
     if (blocking !== undefined) {
+      // It was the oldest waiter of `freed`: no younger trigger takes that slot
+      // while it waits for the next key, so it cannot be overtaken there again.
+      if (freed !== undefined && freed !== blocking && (!this.#removedAny || this.#coreSet.has(freed.group))) {
+        reserve(waiter, freed);
+      }
       this.#park(waiter, blocking);
       return;
     }
@@ -178,8 +222,9 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
       if (this.#removedAny && !this.#coreSet.has(core)) continue;
       if (state.running >= core.maxConcurrent) return state;
       if (core.cooldownMs > 0 && state.isCooling(core.clock.now())) return state;
-      // Never overtake an older trigger that waits for this key.
+      // Never overtake an older trigger that waits for this key, or that keeps its slot while it waits for another.
       if (state.queued > 0 && state.head()!.seq < waiter.seq) return state;
+      if (state.reservers !== undefined && isReservedAgainst(state, waiter)) return state;
     }
     return undefined;
   }
@@ -210,6 +255,9 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     }
     const entries = waiter.entries;
     for (let index = 0; index < entries.length; index++) entries[index]!.running++;
+    // Reserved slots become the run's own.
+    if (waiter.reserved !== undefined) dropReservations(waiter, false);
+    if (waiter.signal !== undefined) this.#unwatch(waiter);
     waiter.epoch = currentEpoch();
     waiter.state = ADMITTED;
   }
@@ -222,8 +270,15 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
   }
 
   #execute(waiter: Waiter): Promise<unknown> {
+    const signal = waiter.signal;
     try {
-      return this.#host.execute(waiter.task, waiter.input, () => this.#release(waiter, true));
+      if (signal === undefined) return this.#host.execute(waiter.task, waiter.input, () => this.#release(waiter, true));
+      // Aborted while `shouldExecute` was asked: nothing ran, so no cooldown starts.
+      if (signal.aborted) {
+        this.#release(waiter, false);
+        return Promise.reject(new TaskAbortedError(waiter.task.name, signal.reason));
+      }
+      return this.#host.execute(waiter.task, waiter.input, () => this.#release(waiter, true), { signal });
     } catch (error) {
       this.#release(waiter, false);
       return Promise.reject(error);
@@ -282,6 +337,61 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
   #checkFailed(waiter: Waiter, core: GroupCore, error: unknown): ConstraintCallbackError {
     this.#release(waiter, false);
     return new ConstraintCallbackError('shouldExecute', core.name, waiter.task.name, error);
+  }
+
+  #watch(waiter: Waiter, signal: AbortSignal): void {
+    let waiters = this.#watched.get(signal);
+    if (waiters === undefined) {
+      waiters = new Set();
+      this.#watched.set(signal, waiters);
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    waiters.add(waiter);
+  }
+
+  #unwatch(waiter: Waiter): void {
+    const signal = waiter.signal!;
+    const waiters = this.#watched.get(signal);
+    if (waiters === undefined || !waiters.delete(waiter) || waiters.size > 0) return;
+    this.#watched.delete(signal);
+    signal.removeEventListener('abort', this.#onAbort);
+  }
+
+  /** Takes every trigger of an aborted signal out of line, oldest first. */
+  #abortWaiters(signal: AbortSignal): void {
+    const waiters = this.#watched.get(signal);
+    if (waiters === undefined) return;
+    this.#watched.delete(signal);
+    const aborted = [...waiters].sort((a, b) => a.seq - b.seq);
+    for (const waiter of aborted) this.#abortWaiter(waiter, signal.reason);
+  }
+
+  /**
+   * A waiting trigger leaves: it held no slot and ran nothing, so no cooldown
+   * starts; the keys it kept reserved and the key it waited on are looked at
+   * again, since it may have been what held the next trigger back.
+   */
+  #abortWaiter(waiter: Waiter, reason: unknown): void {
+    if (waiter.state !== QUEUED) return;
+    waiter.state = DONE;
+    const parked = waiter.parkedOn!;
+    parked.queued--;
+    // The queue drops it lazily when it reaches the head; many aborted entries behind a long wait are dropped now.
+    if (parked.queue.size > 2 * parked.queued + 64) {
+      parked.queue.removeWhere((other) => other.state !== QUEUED || other.parkedOn !== parked);
+    }
+    for (const state of waiter.entries) if (state.users > 0) state.users--;
+    dropReservations(waiter, true);
+    if (parked.queued > 0) scheduleDrain(parked);
+    else {
+      parked.clearIfEmpty();
+      if (parked.timer !== undefined) {
+        parked.group.clock.clearTimeout(parked.timer);
+        parked.timer = undefined;
+      }
+    }
+    for (const state of waiter.entries) state.prune();
+    rejectWaiter(waiter, new TaskAbortedError(waiter.task.name, reason));
   }
 
   /** Takes this engine's waiters off every queue of a group (dropping cancelled entries), oldest first. */

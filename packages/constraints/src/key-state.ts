@@ -23,8 +23,12 @@ export const NEW = 3;
 
 /** What owns a waiter: the engine of the manager it was triggered on. */
 export interface WaiterOwner {
-  /** Re-evaluates a waiter that was taken off a key's queue: start it, or queue it on what blocks it now. */
-  admit(waiter: Waiter): void;
+  /**
+   * Re-evaluates a waiter that was taken off a key's queue: start it, or queue
+   * it on what blocks it now. `freed` is the key whose free slot it was given;
+   * if it cannot start, it keeps that slot reserved while it waits elsewhere.
+   */
+  admit(waiter: Waiter, freed?: KeyState): void;
 }
 
 let nextSeq = 0;
@@ -46,6 +50,13 @@ export class Waiter implements Sequenced {
    */
   parkedOn: KeyState | undefined = undefined;
   epoch = 0;
+  /**
+   * Keys whose free slot this waiter was given while another of its keys still
+   * blocked it: younger triggers may not take them until it starts or leaves.
+   */
+  reserved: KeyState[] | undefined = undefined;
+  /** The trigger's own signal, if it was given one. */
+  signal: AbortSignal | undefined = undefined;
   /**
    * Settles the trigger's promise. Only this one of the two settle functions is
    * kept (a pending trigger is smaller so); it rejects by adopting a rejected promise.
@@ -70,6 +81,13 @@ export class GroupCore {
   /** Slots taken before this epoch were forgotten by `reset()`. */
   resetEpoch = -1;
   #sweepAt = 1024;
+  /**
+   * Keys kept only for their cooldown, in the order they went idle (so about
+   * the order their cooldowns end): `#expiring[#expiringHead ..]`.
+   */
+  #expiring: KeyState[] = [];
+  #expiringHead = 0;
+  #expiryTimer: TimerHandle | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -126,6 +144,56 @@ export class GroupCore {
     for (const state of waiting) scheduleDrain(state);
   }
 
+  /**
+   * Drops `state` once its cooldown has ended, unless it is in use again by
+   * then. One unref'd timer per group, due when the oldest such key has cooled
+   * down: nothing polls, and a process with only cooling keys can exit.
+   */
+  expireLater(state: KeyState, now: number): void {
+    if (state.expiring) return;
+    state.expiring = true;
+    state.expiresAt = state.lastEnd + this.cooldownMs;
+    this.#expiring.push(state);
+    if (this.#expiryTimer === undefined) this.#armExpiry(now);
+  }
+
+  #armExpiry(now: number): void {
+    const due = this.#expiring[this.#expiringHead]!.expiresAt;
+    this.#expiryTimer = this.clock.setTimeout(
+      () => this.#expire(),
+      Math.min(MAX_TIMER_DELAY, Math.max(1, due - now)),
+      { unref: true },
+    );
+  }
+
+  #expire(): void {
+    // #expiryTimer stays set until the end, so a key put back in line below arms no second timer.
+    const now = this.clock.now();
+    const expiring = this.#expiring;
+    let head = this.#expiringHead;
+    while (head < expiring.length) {
+      const state = expiring[head]!;
+      // Due times are about in order; one that went idle late is dropped at most a cooldown late.
+      if (state.expiresAt > now) break;
+      expiring[head++] = undefined as never;
+      state.expiring = false;
+      // prune() drops it, or (used again since, and cooling anew) puts it back in line.
+      state.prune();
+    }
+    this.#expiryTimer = undefined;
+    if (head === expiring.length) {
+      this.#expiring = [];
+      this.#expiringHead = 0;
+      return;
+    }
+    if (head > 1024 && head * 2 > expiring.length) {
+      this.#expiring = expiring.slice(head);
+      head = 0;
+    }
+    this.#expiringHead = head;
+    this.#armExpiry(now);
+  }
+
   /** Drops keys nobody uses and that are not cooling down, so unbounded key spaces do not leak. */
   #sweep(): void {
     const now = this.clock.now();
@@ -144,9 +212,14 @@ export class KeyState {
   /** When the last run on this key ended (group clock, ms); only kept with a cooldown. */
   lastEnd = Number.NEGATIVE_INFINITY;
   queue = new WaitQueue<Waiter>();
+  /** Waiters that hold a reservation on this key (see {@link Waiter.reserved}), in no order. */
+  reservers: Waiter[] | undefined = undefined;
   timer: TimerHandle | undefined = undefined;
   timerDue = 0;
   scheduled = false;
+  /** Whether it waits in its group's line of keys to drop when their cooldown ends, and when that is. */
+  expiring = false;
+  expiresAt = 0;
   /** The fields of this key's `queued` events; one frozen object, shared by all of them. */
   readonly queuedFields: { readonly constraintGroup: string; readonly constraintKey: string };
 
@@ -180,8 +253,15 @@ export class KeyState {
   prune(): void {
     if (this.users !== 0 || this.running !== 0 || this.queued !== 0 || this.timer !== undefined) return;
     const group = this.group;
-    if (group.cooldownMs > 0 && this.isCooling(group.clock.now())) return;
-    if (group.keys.get(this.key) === this) group.keys.delete(this.key);
+    if (group.keys.get(this.key) !== this) return;
+    if (group.cooldownMs > 0) {
+      const now = group.clock.now();
+      if (this.isCooling(now)) {
+        group.expireLater(this, now);
+        return;
+      }
+    }
+    group.keys.delete(this.key);
   }
 
   /** Forgets the queue's cancelled entries once no live waiter is left. */
@@ -212,6 +292,74 @@ export function releaseSlots(states: readonly KeyState[], epoch: number, record:
     } else if (state.users === 0) state.prune();
   }
   if (wake) flushDrains();
+}
+
+// ---------------------------------------------------------------------------
+// Reservations
+// ---------------------------------------------------------------------------
+
+/**
+ * Whether reservations of triggers older than `waiter` leave it no slot of
+ * the key. On a key with a cooldown a reservation holds the whole key: a
+ * younger run would end in a new cooldown that the reserving trigger would
+ * then wait for.
+ */
+export function isReservedAgainst(state: KeyState, waiter: Waiter): boolean {
+  const reservers = state.reservers!;
+  let older = 0;
+  for (let index = 0; index < reservers.length; index++) if (reservers[index]!.seq < waiter.seq) older++;
+  if (older === 0) return false;
+  return state.group.cooldownMs > 0 || state.running + older >= state.group.maxConcurrent;
+}
+
+/** Keeps `state`'s free slot for `waiter` while it waits on another key. */
+export function reserve(waiter: Waiter, state: KeyState): void {
+  const reserved = waiter.reserved;
+  if (reserved === undefined) waiter.reserved = [state];
+  else if (reserved.includes(state)) return;
+  else reserved.push(state);
+  if (state.reservers === undefined) state.reservers = [waiter];
+  else state.reservers.push(waiter);
+}
+
+/**
+ * Gives up every reservation of a waiter. `wake`: it leaves without taking
+ * the slots (cancelled, aborted), so what waits on those keys is looked at.
+ */
+export function dropReservations(waiter: Waiter, wake: boolean): void {
+  const reserved = waiter.reserved;
+  if (reserved === undefined) return;
+  waiter.reserved = undefined;
+  for (let index = 0; index < reserved.length; index++) {
+    const state = reserved[index]!;
+    removeReserver(state, waiter);
+    if (wake && state.queued > 0) enqueueDrain(state);
+  }
+  if (wake) flushDrains();
+}
+
+/** Gives up the reservations that waiters of `owner` hold on `state` (its group no longer applies to them). */
+export function dropReservationsOf(state: KeyState, owner: WaiterOwner): void {
+  const reservers = state.reservers;
+  if (reservers === undefined) return;
+  for (const waiter of [...reservers]) {
+    if (waiter.owner !== owner) continue;
+    removeReserver(state, waiter);
+    const reserved = waiter.reserved!;
+    reserved.splice(reserved.indexOf(state), 1);
+    if (reserved.length === 0) waiter.reserved = undefined;
+  }
+  if (state.queued > 0) scheduleDrain(state);
+}
+
+function removeReserver(state: KeyState, waiter: Waiter): void {
+  const reservers = state.reservers!;
+  const position = reservers.indexOf(waiter);
+  if (position !== -1) {
+    reservers[position] = reservers[reservers.length - 1]!;
+    reservers.pop();
+  }
+  if (reservers.length === 0) state.reservers = undefined;
 }
 
 // ---------------------------------------------------------------------------
@@ -278,14 +426,28 @@ function drainKey(state: KeyState): void {
     }
     const waiter = state.head();
     if (waiter === undefined) break;
+    // The free slot is kept for an older trigger that waits on another key;
+    // it starts (the slot is then its own) or leaves (and drains this key again).
+    if (state.reservers !== undefined && isReservedAgainst(state, waiter)) return;
     state.queue.shift();
     state.queued--;
-    waiter.owner.admit(waiter);
+    waiter.owner.admit(waiter, state);
   }
   state.clearIfEmpty();
 }
 
-/** One timer per cooling key that has waiters, due when the cooldown ends. */
+/**
+ * The longest delay a timer takes (2³¹ − 1 ms, about 24.8 days); a longer one
+ * would fire at once. A longer cooldown takes several timers: each wake-up
+ * before the end re-arms for the rest.
+ */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/**
+ * One timer per cooling key that has waiters, due when the cooldown ends. When
+ * it fires the key's drain looks at the clock again: early (a long cooldown, a
+ * clock that wakes early), it arms a timer for what is left.
+ */
 function armCooldownTimer(state: KeyState, now: number): void {
   const group = state.group;
   const due = state.lastEnd + group.cooldownMs;
@@ -298,7 +460,7 @@ function armCooldownTimer(state: KeyState, now: number): void {
     state.timer = undefined;
     if (state.queued > 0) scheduleDrain(state);
     else state.prune();
-  }, Math.max(1, due - now));
+  }, Math.min(MAX_TIMER_DELAY, Math.max(1, due - now)));
 }
 
 /*

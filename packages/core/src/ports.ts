@@ -21,8 +21,14 @@ export interface ConstraintEngineHost {
   /**
    * Starts the task now. The returned promise settles like `task.trigger()`;
    * `onFinished` is called once the task function has really returned.
+   * `options.signal` is the trigger's own signal: the run's signal aborts with it.
    */
-  execute(task: AnyTask, input: unknown, onFinished: () => void): Promise<unknown>;
+  execute(
+    task: AnyTask,
+    input: unknown,
+    onFinished: () => void,
+    options?: { signal?: AbortSignal },
+  ): Promise<unknown>;
   /** Emits an event on the task (and so on the manager's `taskSubject`). */
   emit(task: AnyTask, type: TTaskEventType, fields?: TaskEventFields): void;
 }
@@ -35,8 +41,13 @@ export interface ConstraintEnginePort {
   /**
    * Admits, queues or skips one trigger. Resolves with the task's result, or
    * `undefined` when a `shouldExecute` said no; rejects with the task's error.
+   *
+   * `options.signal` cancels the trigger: already aborted, it rejects with
+   * `TaskAbortedError` without running or waiting; aborted while it waits,
+   * it leaves the line at once (rejects with `TaskAbortedError`, holds no slot,
+   * starts no cooldown); aborted while it runs, it aborts the run's signal.
    */
-  run(task: AnyTask, input: unknown): Promise<unknown>;
+  run(task: AnyTask, input: unknown, options?: { signal?: AbortSignal }): Promise<unknown>;
   /** Rejects every trigger still waiting and clears timers. */
   stop(reason: string): void;
 }

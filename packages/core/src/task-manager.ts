@@ -125,7 +125,7 @@ export class TaskManager {
     this.clock = clock === undefined ? systemClock : validateClock('clock', clock);
     this.#engineHost = {
       clock: this.clock,
-      execute: (task, input, onFinished) => task.trigger(input, { onFinished }),
+      execute: (task, input, onFinished, options) => task.trigger(input, { onFinished, signal: options?.signal }),
       emit: (task, type, fields) => task[kEmit](type, fields),
     };
     this.#schedulerHost = {

@@ -1,6 +1,7 @@
 import { Task, TaskManager } from '@taskbuffer/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TaskConstraintGroup } from './constraint-group.js';
+import { ConstraintCallbackError } from './errors.js';
 
 const anyKey = () => 'all';
 const task = (data: Record<string, unknown> = {}) => new Task({ name: 't', data, taskFunction: async () => {} });
@@ -79,6 +80,21 @@ describe('TaskConstraintGroup', () => {
       expect(() => group.getConstraintKey(task(), 42)).toThrow(
         new TypeError('Expected `constraintKeyForExecution` to return a string or null, got `42` (number)'),
       );
+    });
+    it('says so when the key function returns a Promise, and the trigger rejects holding no slot', async () => {
+      const group = new TaskConstraintGroup({
+        name: 'async-key',
+        maxConcurrent: 1,
+        // A common slip: an async key function.
+        constraintKeyForExecution: (async () => 'k') as unknown as () => string,
+      });
+      expect(() => group.getConstraintKey(task())).toThrow(/got a Promise: .*may not be async/);
+      const manager = new TaskManager();
+      manager.addConstraintGroup(group);
+      const error = await manager.triggerTask(task()).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConstraintCallbackError);
+      expect((error as Error).message).toMatch(/got a Promise/);
+      expect(group.getRunningCount('k')).toBe(0);
     });
   });
 

@@ -116,6 +116,12 @@ export class GroupCore {
     const key = this.keyFor(task, input);
     if (typeof key === 'string') return key;
     if (key === null || key === undefined) return null;
+    if (typeof (key as { then?: unknown }).then === 'function') {
+      throw new TypeError(
+        'Expected `constraintKeyForExecution` to return a string or null, got a Promise: ' +
+          'the key is computed synchronously, so the function may not be async',
+      );
+    }
     throw new TypeError(
       `Expected \`constraintKeyForExecution\` to return a string or null, got ${describeValue(key)}`,
     );

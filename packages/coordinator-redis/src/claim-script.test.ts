@@ -68,13 +68,15 @@ describe.skipIf(!redisServerInstalled)('CLAIM_SCRIPT', () => {
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
-  async function claim(rid: string, owner: string, tick: number, grace = GRACE) {
-    const reply = await client.sendCommand(['EVAL', CLAIM_SCRIPT, '1', key, rid, owner, String(tick), String(grace)]);
+  async function claim(rid: string, owner: string, tick: number, grace = GRACE, token = '') {
+    const reply = await client.sendCommand(['EVAL', CLAIM_SCRIPT, '1', key, rid, owner, String(tick), String(grace), token]);
     return decodeClaimReply(reply);
   }
 
-  async function outcome(rid: string, status: string) {
-    return decodeOutcomeReply(await client.sendCommand(['EVAL', OUTCOME_SCRIPT, '1', key, rid, status]));
+  async function outcome(rid: string, status: string, tick: number, token = '') {
+    return decodeOutcomeReply(
+      await client.sendCommand(['EVAL', OUTCOME_SCRIPT, '1', key, rid, status, String(tick), token]),
+    );
   }
 
   async function hash(): Promise<Record<string, string>> {
@@ -85,13 +87,14 @@ describe.skipIf(!redisServerInstalled)('CLAIM_SCRIPT', () => {
     const tick = Math.floor((await serverNow()) / 1000) * 1000;
     const before = await serverNow();
     const reply = await claim('a:t:1', 'a', tick);
-    expect(reply).toMatchObject({ decision: 'claimed', fence: 1, lastTick: tick, owner: 'a' });
+    expect(reply).toMatchObject({ decision: 'claimed', fence: tick * 1000, lastTick: tick, owner: 'a' });
     expect(reply.serverTime).toBeGreaterThanOrEqual(before);
     expect(await hash()).toEqual({
       tick: String(tick),
       rid: 'a:t:1',
       owner: 'a',
-      fence: '1',
+      token: '',
+      fence: String(tick * 1000),
       status: 'running',
       claimedAt: String(reply.serverTime),
     });
@@ -102,7 +105,7 @@ describe.skipIf(!redisServerInstalled)('CLAIM_SCRIPT', () => {
     await claim('a:t:1', 'a', tick);
     const state = await hash();
     const again = await claim('a:t:1', 'a', tick);
-    expect(again).toMatchObject({ decision: 'repeat', fence: 1, lastTick: tick, owner: 'a' });
+    expect(again).toMatchObject({ decision: 'repeat', fence: tick * 1000, lastTick: tick, owner: 'a' });
     expect(await hash()).toEqual(state);
   });
 
@@ -123,10 +126,10 @@ describe.skipIf(!redisServerInstalled)('CLAIM_SCRIPT', () => {
   it('grants each later tick with a growing fence and resets the outcome', async () => {
     const tick = Math.floor((await serverNow()) / 1000) * 1000;
     await claim('a:t:1', 'a', tick - 1000);
-    await outcome('a:t:1', 'succeeded');
+    await outcome('a:t:1', 'succeeded', tick - 1000);
     expect((await hash()).endedAt).toBeDefined();
     const next = await claim('b:t:2', 'b', tick);
-    expect(next).toMatchObject({ decision: 'claimed', fence: 2, owner: 'b' });
+    expect(next).toMatchObject({ decision: 'claimed', fence: tick * 1000, owner: 'b' });
     const state = await hash();
     expect(state).toMatchObject({ tick: String(tick), owner: 'b', status: 'running', succeeded: '1' });
     expect(state.endedAt).toBeUndefined();
@@ -157,6 +160,49 @@ describe.skipIf(!redisServerInstalled)('CLAIM_SCRIPT', () => {
     expect((await claim('b:t:0', 'b', tick - 60_000)).decision).toBe('superseded');
   });
 
+  it('repeats a grant only for the same request id, process token and tick', async () => {
+    const tick = Math.floor((await serverNow()) / 1000) * 1000;
+    const first = await claim('a:t', 'a', tick - 1000, GRACE, 'process-1');
+    expect(first.decision).toBe('claimed');
+    // The same instanceId in another process sends the same request id with another token.
+    expect(await claim('a:t', 'a', tick - 1000, GRACE, 'process-2')).toMatchObject({ decision: 'taken', fence: 0 });
+    expect(await claim('a:t', 'a', tick - 1000, GRACE, 'process-1')).toMatchObject({ decision: 'repeat', fence: first.fence });
+    // A request id reused for another tick is a claim of that tick, never the old grant.
+    const later = await claim('a:t', 'a', tick, GRACE, 'process-1');
+    expect(later).toMatchObject({ decision: 'claimed', lastTick: tick });
+    expect(later.fence).toBeGreaterThan(first.fence);
+    expect(await claim('a:t', 'a', tick - 1000, GRACE, 'process-1')).toMatchObject({ decision: 'superseded' });
+  });
+
+  describe('fences', () => {
+    it('grow with the tick after the key was lost, and repeat for a tick granted again', async () => {
+      const tick = Math.floor((await serverNow()) / 1000) * 1000;
+      const granted: number[] = [];
+      for (const offset of [-1500, -1000, -500]) granted.push((await claim(`a:${offset}`, 'a', tick + offset)).fence);
+      expect(granted).toEqual([...granted].sort((a, b) => a - b));
+      // Redis forgets everything (an empty restart, an older snapshot without this key).
+      await client.del(key);
+      const again = await claim('b:-500', 'b', tick - 500);
+      expect(again.decision).toBe('claimed');
+      // The same tick granted a second time carries the same fence: a downstream check refuses its writer.
+      expect(again.fence).toBe(granted[2]);
+      const next = await claim('b:0', 'b', tick);
+      expect(next.fence).toBeGreaterThan(granted[2]!);
+    });
+
+    it('grow past a stored fence that is larger than the tick (an older counter, or a tick granted again)', async () => {
+      const tick = Math.floor((await serverNow()) / 1000) * 1000;
+      await client.hSet(key, { tick: String(tick - 1000), rid: 'old', owner: 'old', fence: String(tick * 1000 + 5) });
+      expect((await claim('a:t', 'a', tick)).fence).toBe(tick * 1000 + 6);
+    });
+
+    it('keep growing from an old small counter', async () => {
+      const tick = Math.floor((await serverNow()) / 1000) * 1000;
+      await client.hSet(key, { tick: String(tick - 1000), rid: 'old', owner: 'old', fence: '50' });
+      expect((await claim('a:t', 'a', tick)).fence).toBe(tick * 1000);
+    });
+  });
+
   it('is loaded by EVALSHA under the SHA-1 the package computes', async () => {
     await client.sendCommand(['SCRIPT', 'FLUSH']);
     await expect(client.sendCommand(['EVALSHA', claimScript.sha, '1', key, 'r', 'o', '0', '1'])).rejects.toThrow(/NOSCRIPT/);
@@ -182,15 +228,19 @@ describe.skipIf(!redisServerInstalled)('OUTCOME_SCRIPT', () => {
     await server?.stop();
   });
 
+  let tick = 0;
+
   beforeEach(async () => {
     key = `outcome-test:${++sequence}`;
     const [seconds] = (await client.sendCommand(['TIME'])) as [string, string];
-    const tick = Number(seconds) * 1000;
-    await client.sendCommand(['EVAL', CLAIM_SCRIPT, '1', key, 'a:t:1', 'a', String(tick), String(GRACE)]);
+    tick = Number(seconds) * 1000;
+    await client.sendCommand(['EVAL', CLAIM_SCRIPT, '1', key, 'a:t:1', 'a', String(tick), String(GRACE), 'token-a']);
   });
 
-  async function outcome(rid: string, status: string) {
-    return decodeOutcomeReply(await client.sendCommand(['EVAL', OUTCOME_SCRIPT, '1', key, rid, status]));
+  async function outcome(rid: string, status: string, forTick = tick, token = 'token-a') {
+    return decodeOutcomeReply(
+      await client.sendCommand(['EVAL', OUTCOME_SCRIPT, '1', key, rid, status, String(forTick), token]),
+    );
   }
 
   it('records the outcome of the latest claim, its end time and a counter', async () => {
@@ -211,6 +261,12 @@ describe.skipIf(!redisServerInstalled)('OUTCOME_SCRIPT', () => {
     expect(await outcome('a:t:1', 'failed')).toBe('conflict');
     expect(await client.hGet(key, 'status')).toBe('succeeded');
     expect(await client.hGet(key, 'failed')).toBeNull();
+  });
+
+  it('ignores an outcome that names another tick or comes from another process', async () => {
+    expect(await outcome('a:t:1', 'succeeded', tick - 1000)).toBe('superseded');
+    expect(await outcome('a:t:1', 'succeeded', tick, 'token-b')).toBe('superseded');
+    expect(await client.hGet(key, 'status')).toBe('running');
   });
 
   it('ignores an outcome for a request that does not hold the latest claim', async () => {

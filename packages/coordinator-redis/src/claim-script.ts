@@ -8,30 +8,38 @@ import { createHash } from 'node:crypto';
  * ARGV[2]  submitterId
  * ARGV[3]  the tick, epoch ms (an integer)
  * ARGV[4]  the grace period, ms
+ * ARGV[5]  the claiming process's token (random per coordinator object)
  *
  * Returns `{ decision, fence, serverTime, lastTick, owner }`, where decision is
  * one of `claimed`, `repeat`, `taken`, `superseded`, `late`, `early`.
  *
- * The hash holds only the latest claim (`tick`, `rid`, `owner`, `fence`,
- * `status`, `claimedAt`, `endedAt`) and two counters, so memory stays at one
- * small key per task however many ticks go by. Time is the Redis server's
- * (`TIME`), never an instance's; scripts replicate their effects, so `TIME`
- * before a write is allowed.
+ * The hash holds only the latest claim (`tick`, `rid`, `owner`, `token`,
+ * `fence`, `status`, `claimedAt`, `endedAt`) and two counters, so memory stays
+ * at one small key per task however many ticks go by. Time is the Redis
+ * server's (`TIME`), never an instance's; scripts replicate their effects, so
+ * `TIME` before a write is allowed.
+ *
+ * A grant is repeated only to the same request id from the same process for
+ * the same tick. The fence is `max(previous fence + 1, tick × 1000)`: it grows
+ * with the tick even when Redis has lost the previous fence (an empty restart,
+ * an older snapshot, a replica promoted before it caught up), and a tick
+ * granted twice after such a loss gets the same fence both times.
  */
 export const CLAIM_SCRIPT = `
 local key = KEYS[1]
 local rid = ARGV[1]
 local tick = tonumber(ARGV[3])
 local grace = tonumber(ARGV[4])
+local token = ARGV[5] or ''
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local state = redis.call('HMGET', key, 'tick', 'rid', 'fence', 'owner')
+local state = redis.call('HMGET', key, 'tick', 'rid', 'fence', 'owner', 'token')
 local lastTick = tonumber(state[1])
 local owner = state[4] or ''
-if lastTick ~= nil and state[2] == rid then
-  return {'repeat', tonumber(state[3]), now, lastTick, owner}
-end
 if lastTick ~= nil and tick == lastTick then
+  if state[2] == rid and (state[5] or '') == token then
+    return {'repeat', tonumber(state[3]), now, lastTick, owner}
+  end
   return {'taken', 0, now, lastTick, owner}
 end
 if lastTick ~= nil and tick < lastTick then
@@ -43,9 +51,9 @@ end
 if tick - now > grace then
   return {'early', 0, now, lastTick or -1, owner}
 end
-local fence = redis.call('HINCRBY', key, 'fence', 1)
-redis.call('HSET', key, 'tick', ARGV[3], 'rid', rid, 'owner', ARGV[2], 'status', 'running',
-  'claimedAt', string.format('%.0f', now))
+local fence = math.max((tonumber(state[3]) or 0) + 1, tick * 1000)
+redis.call('HSET', key, 'tick', ARGV[3], 'rid', rid, 'owner', ARGV[2], 'token', token,
+  'fence', string.format('%.0f', fence), 'status', 'running', 'claimedAt', string.format('%.0f', now))
 redis.call('HDEL', key, 'endedAt')
 return {'claimed', fence, now, tick, ARGV[2]}
 `;
@@ -56,6 +64,8 @@ return {'claimed', fence, now, tick, ARGV[2]}
  * KEYS[1]  the task's hash
  * ARGV[1]  requestResponseId of the claim
  * ARGV[2]  `succeeded` or `failed`
+ * ARGV[3]  the claim's tick, epoch ms
+ * ARGV[4]  the claiming process's token
  *
  * Returns `recorded` (also for a repeated report of the same outcome),
  * `superseded` (the claim is not the task's latest any more, or never was) or
@@ -63,8 +73,8 @@ return {'claimed', fence, now, tick, ARGV[2]}
  */
 export const OUTCOME_SCRIPT = `
 local key = KEYS[1]
-local state = redis.call('HMGET', key, 'rid', 'status')
-if state[1] ~= ARGV[1] then
+local state = redis.call('HMGET', key, 'rid', 'status', 'tick', 'token')
+if state[1] ~= ARGV[1] or state[3] ~= ARGV[3] or (state[4] or '') ~= (ARGV[4] or '') then
   return 'superseded'
 end
 if state[2] == ARGV[2] then

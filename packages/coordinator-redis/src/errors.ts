@@ -1,4 +1,12 @@
 import { TaskbufferError } from '@taskbuffer/core';
+import type { RedisErrorKind } from './redis-errors.js';
+
+export interface RedisCoordinatorErrorOptions extends ErrorOptions {
+  /** The cause's short name (`NOPERM`, `READONLY`, `ECONNREFUSED`, `timeout`, …). */
+  code?: string;
+  /** Whether a retry could succeed; see `classifyRedisError`. */
+  kind?: RedisErrorKind;
+}
 
 /**
  * Redis could not answer the coordinator (not connected, timed out, or the
@@ -7,8 +15,18 @@ import { TaskbufferError } from '@taskbuffer/core';
 export class RedisCoordinatorError extends TaskbufferError {
   /** What the coordinator was doing: `claim`, `outcome`, `connect` or `read`. */
   readonly operation: 'claim' | 'outcome' | 'connect' | 'read';
-  constructor(operation: RedisCoordinatorError['operation'], message: string, options?: ErrorOptions) {
-    super(message, options);
+  /** The cause's short name: a Redis error code (`NOPERM`, `READONLY`, …), a socket error code, or `timeout`. */
+  readonly code: string;
+  /**
+   * `transient` (the connection was down or slow; a later attempt can
+   * succeed), `redial` (the server could not take writes) or `permanent`
+   * (the same command fails the same way until the configuration changes).
+   */
+  readonly kind: RedisErrorKind;
+  constructor(operation: RedisCoordinatorError['operation'], message: string, options: RedisCoordinatorErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.operation = operation;
+    this.code = options.code ?? 'unknown';
+    this.kind = options.kind ?? 'transient';
   }
 }

@@ -34,13 +34,19 @@ export interface RedisConnection {
   command(args: string[]): Promise<unknown>;
   /** Starts connecting; never rejects (failures arrive as `error` events). */
   open(): void;
-  /** Closes the connection if this coordinator opened it. */
-  close(): Promise<void>;
+  /**
+   * Closes the connection if this coordinator opened it (or created it): waits
+   * up to `graceMs` for commands still under way, then cuts the socket. A
+   * client you connected yourself is left open. Afterwards `recycle` does
+   * nothing.
+   */
+  close(graceMs?: number): Promise<void>;
   /** Listens to `ready` and `error`; returns a function that stops listening. */
   watch(onReady: () => void, onError: (error: unknown) => void): () => void;
   /**
-   * Drops a connection that stopped answering and dials a new one, if the
-   * coordinator owns the client (a client you passed is left alone).
+   * Drops a connection that stopped answering (or reaches a server that
+   * cannot take writes any more) and dials a new one, if the coordinator owns
+   * the client (a client you passed is left alone).
    * `epoch` is the `epoch` read when the command was sent, so that several
    * commands timing out together dial one new connection, not one each.
    * Returns whether it did.
@@ -48,6 +54,8 @@ export interface RedisConnection {
   recycle(epoch: number): boolean;
   /** Grows each time the connection is recycled. */
   readonly epoch: number;
+  /** Whether `recycle` can dial a new connection (the coordinator created the client). */
+  readonly redialable: boolean;
 }
 
 function isNoScript(error: unknown): boolean {
@@ -75,6 +83,7 @@ export class NodeRedisConnection extends ScriptRunner implements RedisConnection
   /** Makes a fresh client; only for a client the coordinator owns. */
   readonly #create: (() => NodeRedisClientLike) | undefined;
   #opened = false;
+  #closed = false;
   #epoch = 0;
   #listeners: { onReady: () => void; onError: (error: unknown) => void } | undefined;
 
@@ -92,6 +101,10 @@ export class NodeRedisConnection extends ScriptRunner implements RedisConnection
     return this.#epoch;
   }
 
+  get redialable(): boolean {
+    return this.#create !== undefined && !this.#closed;
+  }
+
   command(args: string[]): Promise<unknown> {
     return this.#client.sendCommand(args);
   }
@@ -104,7 +117,8 @@ export class NodeRedisConnection extends ScriptRunner implements RedisConnection
     this.#client.connect().catch(() => undefined);
   }
 
-  async close(): Promise<void> {
+  async close(graceMs = 1000): Promise<void> {
+    this.#closed = true;
     if (this.#create === undefined && !this.#opened) return;
     const client = this.#client as ClosableNodeRedisClient;
     if (!client.isOpen) return;
@@ -113,11 +127,21 @@ export class NodeRedisConnection extends ScriptRunner implements RedisConnection
       destroy(client);
       return;
     }
+    // A graceful close waits for every command still under way; on a server
+    // that stopped answering that would be forever.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+      timer.unref?.();
+    });
     try {
-      if (typeof client.close === 'function') await client.close();
-      else await client.quit?.();
+      const closing = typeof client.close === 'function' ? client.close() : client.quit?.();
+      await Promise.race([Promise.resolve(closing).then(ignore), cut]);
     } catch {
-      destroy(client);
+      // Closed already, or the socket failed while closing.
+    } finally {
+      clearTimeout(timer);
+      if (client.isOpen) destroy(client);
     }
   }
 
@@ -131,10 +155,12 @@ export class NodeRedisConnection extends ScriptRunner implements RedisConnection
   }
 
   recycle(epoch: number): boolean {
-    if (this.#create === undefined || epoch !== this.#epoch) return false;
+    if (this.#create === undefined || this.#closed || epoch !== this.#epoch) return false;
     this.#epoch++;
     const stale = this.#client;
     this.#detach(stale);
+    // A destroyed client may still report its socket's end; nobody must crash on it.
+    stale.on('error', ignore);
     // Commands still waiting on the stale socket reject; their callers have given up on them.
     destroy(stale as ClosableNodeRedisClient);
     this.#client = this.#create();
@@ -154,8 +180,6 @@ export class NodeRedisConnection extends ScriptRunner implements RedisConnection
     if (this.#listeners === undefined) return;
     client.off('ready', this.#listeners.onReady);
     client.off('error', this.#listeners.onError);
-    // A destroyed client may still report its socket's end; nobody must crash on it.
-    client.on('error', ignore);
   }
 }
 
@@ -202,14 +226,21 @@ export class IoRedisConnection extends ScriptRunner implements RedisConnection {
     this.#client.connect().catch(() => undefined);
   }
 
-  async close(): Promise<void> {
+  async close(graceMs = 1000): Promise<void> {
     if (!this.#opened) return;
     const client = this.#client as IoRedisClientLike & { quit?: () => Promise<unknown>; disconnect?: () => void };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+      timer.unref?.();
+    });
     try {
-      if (this.ready) await client.quit?.();
-      else client.disconnect?.();
+      if (this.ready) await Promise.race([Promise.resolve(client.quit?.()).then(ignore), cut]);
     } catch {
-      client.disconnect?.();
+      // Closed already.
+    } finally {
+      clearTimeout(timer);
+      if (client.status !== 'end') client.disconnect?.();
     }
   }
 
@@ -223,6 +254,7 @@ export class IoRedisConnection extends ScriptRunner implements RedisConnection {
   }
 
   readonly epoch = 0;
+  readonly redialable = false;
 
   recycle(): boolean {
     return false;

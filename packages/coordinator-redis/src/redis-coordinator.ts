@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   AbstractDistributedCoordinator,
   type IDistributedTaskRequest,
@@ -9,20 +10,14 @@ import {
 import {
   type ClaimDecision,
   type ClaimReply,
-  type LuaScript,
   claimScript,
   decodeClaimReply,
   decodeOutcomeReply,
   outcomeScript,
 } from './claim-script.js';
 import { RedisCoordinatorError } from './errors.js';
-import { connectionForClient, createOwnedConnection } from './redis-clients.js';
-import type { RedisConnection } from './redis-connection.js';
-import {
-  type RedisConnectionOptions,
-  type ResolvedConnectionOptions,
-  resolveConnectionOptions,
-} from './redis-connection-options.js';
+import { type RedisConnectionOptions, resolveConnectionOptions } from './redis-connection-options.js';
+import { LOG_PREFIX, RedisSession } from './redis-session.js';
 
 /** Where the coordinator reports an outage: once when it begins, once when it ends. */
 export interface RedisCoordinatorLogger {
@@ -110,20 +105,9 @@ const DEFAULT_PREFIX = 'taskbuffer:coordinator:';
 const DEFAULT_GRACE = 2000;
 /** A claim that is already late by this instance's clock still gets this long to reach Redis. */
 const MINIMUM_WAIT = 250;
-/** Pause between attempts while the connection is up but answers with a transient error. */
-const RETRY_PAUSE = 50;
-const LOG_PREFIX = '[@taskbuffer/coordinator-redis]';
-
-/** Errors that will not go away by retrying within a tick. */
-const PERMANENT_REPLY = /^(ERR|WRONGTYPE|OOM|NOPERM|NOAUTH|WRONGPASS|EXECABORT|NOSCRIPT)\b/;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-interface Waiter {
-  resolve(): void;
-  timer: unknown;
 }
 
 /**
@@ -148,14 +132,12 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
   readonly gracePeriod: number;
   readonly onUnavailable: 'skip' | 'run';
 
-  readonly #target: ResolvedConnectionOptions;
-  readonly #logger: RedisCoordinatorLogger;
-  #connection: RedisConnection | undefined;
-  #unwatch: (() => void) | undefined;
-  #starting: Promise<void> | undefined;
-  #running = false;
-  readonly #waiters = new Set<Waiter>();
-  #outage: { since: number; ticks: number } | undefined;
+  readonly #session: RedisSession;
+  /**
+   * Tells this process's claims from another process's that use the same
+   * `instanceId`: a grant is repeated only to the process that got it.
+   */
+  readonly #token: string = randomUUID();
 
   constructor(options: RedisCoordinatorOptions = {}) {
     super();
@@ -173,16 +155,32 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
     if (typeof logger !== 'object' || typeof logger.warn !== 'function' || typeof logger.info !== 'function') {
       invalidOption('logger', 'an object with `warn` and `info` methods', logger);
     }
-    this.#target = target;
-    this.#logger = logger;
     this.keyPrefix = keyPrefix;
     this.gracePeriod = gracePeriod;
     this.onUnavailable = onUnavailable;
+    const skip = onUnavailable === 'skip';
+    this.#session = new RedisSession({
+      target,
+      ownerName: 'RedisCoordinator',
+      logger,
+      connectWait: gracePeriod,
+      unavailableMessage: (description) =>
+        `${LOG_PREFIX} Redis is unavailable (${description}); ` +
+        (skip
+          ? 'scheduled ticks are skipped until it is back.'
+          : 'scheduled ticks run on every instance, uncoordinated, until it is back.'),
+      recoveredMessage: (ms, count) =>
+        `${LOG_PREFIX} Redis is available again after ${ms} ms; ` +
+        `${count} tick${count === 1 ? ' was' : 's were'} ${skip ? 'skipped' : 'run uncoordinated'} meanwhile.`,
+      clockTolerance: Math.floor(gracePeriod / 2),
+      clockConsequence:
+        `claims are judged by the Redis server's clock and refused as early or late beyond the grace period of ${gracePeriod} ms`,
+    });
   }
 
-  /** Whether Redis answered the last command (or connected since it last failed). */
+  /** Whether Redis answered the last command (and the connection is up). */
   get available(): boolean {
-    return this.#running && this.#outage === undefined && this.#connection?.ready === true;
+    return this.#session.available;
   }
 
   /** The Redis key that holds a task's latest claim. */
@@ -192,63 +190,24 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
 
   /**
    * Connects (or, with a client you passed, makes sure it connects) and waits
-   * up to `gracePeriod` for the connection. Never rejects for an unreachable
-   * Redis: ticks are then skipped (or run) until it can be reached.
+   * up to `gracePeriod` for the connection. Resolves when Redis cannot be
+   * reached: ticks are then skipped (or run) until it can be. Rejects with a
+   * `RedisCoordinatorError` (`operation: 'connect'`, `kind: 'permanent'`) when
+   * the server refuses the connection for good — a wrong password or user
+   * name (`WRONGPASS`, `NOAUTH`), a missing permission — since no tick could
+   * ever be claimed; it closes what it opened first.
    */
   start(): Promise<void> {
-    if (this.#running) return this.#starting ?? Promise.resolve();
-    this.#running = true;
-    this.#starting = this.#start().catch((error: unknown) => {
-      this.#running = false;
-      throw error;
-    });
-    return this.#starting;
+    return this.#session.start();
   }
 
-  async #start(): Promise<void> {
-    const connection = await this.#createConnection();
-    if (!this.#running) return;
-    this.#connection = connection;
-    this.#unwatch = connection.watch(
-      () => this.#onReady(),
-      (error) => this.#markUnavailable(error, 'connect'),
-    );
-    connection.open();
-    if (!connection.ready) {
-      await this.#waitForReady(systemClock.now() + this.gracePeriod);
-      if (this.#running && !connection.ready && this.#outage === undefined) {
-        this.#markUnavailable(new Error(`not connected within ${this.gracePeriod} ms`), 'connect');
-      }
-    }
-  }
-
-  async #createConnection(): Promise<RedisConnection> {
-    const target = this.#target;
-    if (target.kind === 'client') return connectionForClient(target.client);
-    try {
-      return await createOwnedConnection({
-        url: target.url,
-        tls: target.tls,
-        connectTimeout: Math.max(this.gracePeriod, 1000),
-      });
-    } catch (error) {
-      throw new RedisCoordinatorError('connect', `RedisCoordinator: ${errorMessage(error)}`, { cause: error });
-    }
-  }
-
-  /** Stops waiting claims (they are refused), stops listening and closes a connection it opened. */
-  async stop(): Promise<void> {
-    if (!this.#running) return;
-    this.#running = false;
-    this.#wakeWaiters();
-    await this.#starting?.catch(() => undefined);
-    this.#starting = undefined;
-    this.#unwatch?.();
-    this.#unwatch = undefined;
-    const connection = this.#connection;
-    this.#connection = undefined;
-    this.#outage = undefined;
-    await connection?.close().catch(() => undefined);
+  /**
+   * Answers claims still under way (`decision: 'stopped'`), stops listening,
+   * and closes a connection it opened (waiting at most a second for commands
+   * in flight). A client you connected yourself stays open.
+   */
+  stop(): Promise<void> {
+    return this.#session.stop();
   }
 
   /**
@@ -261,7 +220,7 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
     if (problem !== undefined) {
       return this.#answer(request, { decision: 'invalid', considered: false, granted: false, reason: problem });
     }
-    if (!this.#running) {
+    if (!this.#session.running) {
       return this.#answer(request, {
         decision: 'stopped',
         considered: false,
@@ -270,21 +229,26 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
       });
     }
     const tick = request.taskExecutionTime;
-    const now = systemClock.now();
-    const deadline = Math.max(tick + this.gracePeriod, now + MINIMUM_WAIT);
-    const outcome = await this.#run('claim', claimScript, request.taskName, deadline, [
-      request.requestResponseId,
-      request.submitterId,
-      String(tick),
-      String(this.gracePeriod),
-    ]);
+    const sentAt = systemClock.now();
+    const deadline = Math.max(tick + this.gracePeriod, sentAt + MINIMUM_WAIT);
+    const key = this.keyFor(request.taskName);
+    const args = [request.requestResponseId, request.submitterId, String(tick), String(this.gracePeriod), this.#token];
+    // A retry reuses the same request id, so a claim that was granted but
+    // whose answer was lost on a dropped connection is granted again.
+    const outcome = await this.#session.run('claim', `the claim of "${request.taskName}"`, deadline, (connection) =>
+      connection.evalScript(claimScript, [key], args),
+    );
     if (outcome.ok) {
       let reply: ClaimReply;
       try {
         reply = decodeClaimReply(outcome.reply);
       } catch (error) {
-        return this.#unavailable(request, new RedisCoordinatorError('claim', errorMessage(error), { cause: error }));
+        return this.#unavailable(
+          request,
+          new RedisCoordinatorError('claim', errorMessage(error), { cause: error, code: 'reply', kind: 'permanent' }),
+        );
       }
+      this.#session.observeServerTime(reply.serverTime, sentAt, systemClock.now());
       return this.#fromReply(request, reply);
     }
     if (outcome.stopped) {
@@ -318,12 +282,13 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
   ): Promise<'recorded' | 'superseded' | 'conflict' | 'ignored' | 'unavailable'> {
     if (this.#checkRequest(request) !== undefined) return 'ignored';
     if (request.status !== 'succeeded' && request.status !== 'failed') return 'ignored';
-    if (!this.#running) return 'unavailable';
+    if (!this.#session.running) return 'unavailable';
     const deadline = systemClock.now() + Math.max(this.gracePeriod, MINIMUM_WAIT);
-    const outcome = await this.#run('outcome', outcomeScript, request.taskName, deadline, [
-      request.requestResponseId,
-      request.status,
-    ]);
+    const key = this.keyFor(request.taskName);
+    const args = [request.requestResponseId, request.status, String(request.taskExecutionTime), this.#token];
+    const outcome = await this.#session.run('outcome', `the outcome of "${request.taskName}"`, deadline, (connection) =>
+      connection.evalScript(outcomeScript, [key], args),
+    );
     if (!outcome.ok) return 'unavailable';
     try {
       return decodeOutcomeReply(outcome.reply);
@@ -335,23 +300,20 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
   /**
    * Reads what Redis holds for a task (its latest claim), or `undefined` if no
    * tick of it was ever claimed. Rejects with a `RedisCoordinatorError` when
-   * Redis cannot be reached.
+   * Redis cannot be reached within `gracePeriod`.
    */
   async getTaskState(taskName: string): Promise<RedisTaskState | undefined> {
     if (typeof taskName !== 'string' || taskName === '') invalidOption('taskName', 'a non-empty string', taskName);
-    const connection = this.#connection;
-    if (!this.#running || connection === undefined) {
-      throw new RedisCoordinatorError('read', 'The coordinator is not started');
+    if (!this.#session.running) {
+      throw new RedisCoordinatorError('read', 'The coordinator is not started', { code: 'stopped', kind: 'permanent' });
     }
-    let reply: unknown;
-    try {
-      reply = await connection.command(['HGETALL', this.keyFor(taskName)]);
-    } catch (error) {
-      throw new RedisCoordinatorError('read', `Could not read the state of task "${taskName}": ${errorMessage(error)}`, {
-        cause: error,
-      });
-    }
-    const fields = toFieldMap(reply);
+    const key = this.keyFor(taskName);
+    const deadline = systemClock.now() + Math.max(this.gracePeriod, MINIMUM_WAIT);
+    const outcome = await this.#session.run('read', `the read of the state of task "${taskName}"`, deadline, (connection) =>
+      connection.command(['HGETALL', key]),
+    );
+    if (!outcome.ok) throw outcome.error;
+    const fields = toFieldMap(outcome.reply);
     const lastTick = fields.get('tick');
     if (lastTick === undefined) return undefined;
     const endedAt = fields.get('endedAt');
@@ -370,136 +332,8 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
 
   // -------------------------------------------------------------------------
 
-  async #run(
-    operation: 'claim' | 'outcome',
-    script: LuaScript,
-    taskName: string,
-    deadline: number,
-    args: string[],
-  ): Promise<{ ok: true; reply: unknown } | { ok: false; stopped: boolean; error: RedisCoordinatorError }> {
-    const key = this.keyFor(taskName);
-    let lastError: unknown;
-    // A retry reuses the same request id, so a claim that was granted but
-    // whose answer was lost on a dropped connection is granted again.
-    for (;;) {
-      const connection = this.#connection;
-      if (!this.#running || connection === undefined) {
-        return { ok: false, stopped: true, error: new RedisCoordinatorError(operation, 'stopped') };
-      }
-      const remaining = deadline - systemClock.now();
-      if (remaining <= 0) break;
-      if (!connection.ready) {
-        lastError ??= new Error('not connected');
-        await this.#waitForReady(deadline);
-        continue;
-      }
-      const epoch = connection.epoch;
-      try {
-        const reply = await this.#withDeadline(connection.evalScript(script, [key], args), deadline);
-        this.#markAvailable();
-        return { ok: true, reply };
-      } catch (error) {
-        lastError = error;
-        if (error instanceof DeadlineError) {
-          // A connection that takes a whole grace period to answer is likely
-          // half-open (a peer gone without a reset): dial a new one rather
-          // than wait for TCP keep-alive to notice.
-          connection.recycle(epoch);
-          break;
-        }
-        if (error instanceof Error && PERMANENT_REPLY.test(error.message)) break;
-        await this.#pause(RETRY_PAUSE, deadline);
-      }
-    }
-    const message =
-      lastError instanceof DeadlineError || lastError === undefined
-        ? `Redis did not answer the ${operation} of "${taskName}" in time`
-        : `Redis could not run the ${operation} of "${taskName}": ${errorMessage(lastError)}`;
-    const error = new RedisCoordinatorError(operation, message, { cause: lastError });
-    if (this.#running) this.#markUnavailable(error, operation);
-    return { ok: false, stopped: !this.#running, error };
-  }
-
-  #withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = systemClock.setTimeout(
-        () => reject(new DeadlineError()),
-        Math.max(0, deadline - systemClock.now()),
-      );
-      // The command may still settle after the deadline; both outcomes are
-      // consumed here, so nothing is left unhandled.
-      promise.then(
-        (value) => {
-          systemClock.clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          systemClock.clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
-  }
-
-  /** Resolves on `ready`, at the deadline, or on `stop()`, whichever comes first. */
-  #waitForReady(deadline: number): Promise<void> {
-    return this.#pause(Math.max(0, deadline - systemClock.now()), deadline);
-  }
-
-  /** Resolves after `ms`, on `ready`, or on `stop()`. */
-  #pause(ms: number, deadline: number): Promise<void> {
-    const delay = Math.max(0, Math.min(ms, deadline - systemClock.now()));
-    return new Promise<void>((resolve) => {
-      const waiter: Waiter = {
-        resolve: () => {
-          systemClock.clearTimeout(waiter.timer);
-          this.#waiters.delete(waiter);
-          resolve();
-        },
-        timer: undefined,
-      };
-      waiter.timer = systemClock.setTimeout(() => waiter.resolve(), delay);
-      this.#waiters.add(waiter);
-    });
-  }
-
-  #wakeWaiters(): void {
-    for (const waiter of [...this.#waiters]) waiter.resolve();
-  }
-
-  #onReady(): void {
-    this.#markAvailable();
-    this.#wakeWaiters();
-  }
-
-  #markUnavailable(error: unknown, operation: RedisCoordinatorError['operation']): void {
-    if (!this.#running || this.#outage !== undefined) return;
-    this.#outage = { since: systemClock.now(), ticks: 0 };
-    const wrapped =
-      error instanceof RedisCoordinatorError
-        ? error
-        : new RedisCoordinatorError(operation, `Redis is unreachable: ${errorMessage(error)}`, { cause: error });
-    const policy =
-      this.onUnavailable === 'skip'
-        ? 'scheduled ticks are skipped until it is back'
-        : 'scheduled ticks run on every instance, uncoordinated, until it is back';
-    this.#logger.warn(`${LOG_PREFIX} Redis is unavailable (${wrapped.message}); ${policy}.`, wrapped);
-  }
-
-  #markAvailable(): void {
-    const outage = this.#outage;
-    if (outage === undefined) return;
-    this.#outage = undefined;
-    const verb = this.onUnavailable === 'skip' ? 'skipped' : 'run uncoordinated';
-    this.#logger.info(
-      `${LOG_PREFIX} Redis is available again after ${systemClock.now() - outage.since} ms; ` +
-        `${outage.ticks} tick${outage.ticks === 1 ? ' was' : 's were'} ${verb} meanwhile.`,
-    );
-  }
-
   #unavailable(request: IDistributedTaskRequest, error: RedisCoordinatorError): RedisClaimResult {
-    this.#markUnavailable(error, 'claim');
-    if (this.#outage !== undefined) this.#outage.ticks++;
+    this.#session.noteOutageCost();
     const run = this.onUnavailable === 'run';
     return this.#answer(request, {
       decision: 'unavailable',
@@ -518,7 +352,10 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
         reason = `claimed (fence ${reply.fence})`;
         break;
       case 'taken':
-        reason = `tick already claimed by ${reply.owner}`;
+        reason =
+          reply.owner === request.submitterId
+            ? `tick already claimed by ${reply.owner} in another process with the same instanceId (give each process its own)`
+            : `tick already claimed by ${reply.owner}`;
         break;
       case 'superseded':
         reason = `a later tick (${new Date(reply.lastTick ?? 0).toISOString()}) was already claimed`;
@@ -587,8 +424,6 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
     return undefined;
   }
 }
-
-class DeadlineError extends Error {}
 
 function toFieldMap(reply: unknown): Map<string, string> {
   const fields = new Map<string, string>();

@@ -10,11 +10,16 @@ interface Pair {
  * A loopback TCP proxy in front of a Redis server, for injecting network
  * faults: `reset()` cuts every connection with an RST, `blackhole(ms)` stops
  * every byte in both directions (as a dropped route would; TCP delivers the
- * held bytes once the route is back) and holds new connections meanwhile.
+ * held bytes once the route is back) and holds new connections meanwhile,
+ * `latency` delays every chunk (a slow link), and `retarget(port)` sends new
+ * connections to another server while open ones stay where they are (a DNS
+ * name or virtual IP moved to a new primary).
  */
 export class TcpProxy {
   readonly port: number;
-  readonly #targetPort: number;
+  #targetPort: number;
+  /** Delay added to every chunk in each direction, ms. */
+  latency = 0;
   readonly #server: Server;
   readonly #pairs = new Set<Pair>();
   #accepted = 0;
@@ -76,17 +81,31 @@ export class TcpProxy {
     upstream.on('error', close);
     upstream.on('close', close);
     client.on('close', close);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.on('data', (chunk: Buffer) => this.#forward(upstream, chunk));
+    upstream.on('data', (chunk: Buffer) => this.#forward(client, chunk));
     client.resume();
     if (Date.now() < this.#holdUntil) this.#pausePair(pair);
   }
 
+  #forward(to: Socket, chunk: Buffer): void {
+    if (this.latency <= 0) {
+      if (!to.destroyed) to.write(chunk);
+      return;
+    }
+    // Timers of equal delay fire in order, so the byte stream stays in order.
+    setTimeout(() => {
+      if (!to.destroyed) to.write(chunk);
+    }, this.latency);
+  }
+
   #pausePair(pair: Pair): void {
-    pair.client.unpipe(pair.upstream);
-    pair.upstream.unpipe(pair.client);
     pair.client.pause();
     pair.upstream.pause();
+  }
+
+  /** Sends new connections to another port; open connections keep theirs. */
+  retarget(port: number): void {
+    this.#targetPort = port;
   }
 
   /** Cuts every open connection with a TCP reset. */
@@ -108,8 +127,6 @@ export class TcpProxy {
         this.#holdUntil = 0;
         for (const pair of this.#pairs) {
           if (pair.client.destroyed || pair.upstream.destroyed) continue;
-          pair.client.pipe(pair.upstream);
-          pair.upstream.pipe(pair.client);
           pair.client.resume();
           pair.upstream.resume();
         }

@@ -110,7 +110,9 @@ export class RedisSession {
     if (this.#running) return this.#starting ?? Promise.resolve();
     this.#running = true;
     this.#starting = this.#start().catch(async (error: unknown) => {
-      await this.stop();
+      // Not stop(): it waits for this very promise.
+      this.#running = false;
+      await this.#release(0);
       throw error;
     });
     return this.#starting;
@@ -183,6 +185,11 @@ export class RedisSession {
     const abandoned = this.#inFlight.size > 0;
     for (const abort of [...this.#inFlight]) abort(new StoppedError());
     await this.#starting?.catch(() => undefined);
+    await this.#release(abandoned ? 0 : closeGraceMs);
+  }
+
+  /** Stops listening and closes what was opened; `#running` is already false. */
+  async #release(closeGraceMs: number): Promise<void> {
     this.#starting = undefined;
     this.#unwatch?.();
     this.#unwatch = undefined;
@@ -192,7 +199,7 @@ export class RedisSession {
     this.#connectFailure = undefined;
     this.#clockWarned = false;
     this.#startDone = false;
-    await connection?.close(abandoned ? 0 : closeGraceMs).catch(() => undefined);
+    await connection?.close(closeGraceMs).catch(() => undefined);
   }
 
   /**

@@ -1,4 +1,5 @@
-import type { IDistributedTaskRequest } from '@taskbuffer/core';
+import { type IDistributedTaskRequest, Task, TaskManager } from '@taskbuffer/core';
+import { CronScheduler } from '@taskbuffer/scheduler';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -288,6 +289,39 @@ describe.skipIf(!redisServerInstalled)('RedisCoordinator connection layer', () =
         expect(infos).toEqual([expect.stringMatching(new RegExp(`; ${skipped} ticks were skipped meanwhile\\.$`))]);
       } finally {
         await instance.stop();
+        await proxy.close();
+      }
+    });
+  });
+
+  describe('with a scheduler', () => {
+    it('reports ticks whose claims wait on a silent Redis as skipped for that reason, not as overlaps, and counts them all when Redis is back', async () => {
+      const proxy = await TcpProxy.start(server.port);
+      const { logger, warnings, infos } = recordingLogger();
+      const instance = coordinator({ url: proxy.url, gracePeriod: 1500, logger });
+      const manager = new TaskManager({ scheduler: new CronScheduler({ timezone: 'UTC' }), distributedCoordinator: instance });
+      const skipped: string[] = [];
+      const ran: number[] = [];
+      const name = uniqueTask();
+      manager.addAndScheduleTask(new Task({ name, taskFunction: async () => void ran.push(Date.now()) }), '* * * * * *');
+      manager.taskSubject.subscribe((event) => {
+        if (event.type === 'skipped' && event.task.name === name) skipped.push(event.reason ?? '');
+      });
+      try {
+        await manager.start();
+        await vi.waitFor(() => expect(ran.length).toBeGreaterThan(0), { timeout: 5000 });
+        const hole = proxy.blackhole(3500);
+        await hole;
+        const holeEnded = Date.now();
+        await vi.waitFor(() => expect(ran.some((at) => at > holeEnded)).toBe(true), { timeout: 8000, interval: 20 });
+        await vi.waitFor(() => expect(infos).toHaveLength(1));
+        expect(skipped.length).toBeGreaterThanOrEqual(2);
+        expect(skipped.filter((reason) => reason.includes('overlap'))).toEqual([]);
+        for (const reason of skipped) expect(reason).toMatch(/^distributed coordinator: Redis /);
+        expect(warnings).toHaveLength(1);
+        expect(infos[0]).toMatch(new RegExp(`; ${skipped.length} ticks were skipped meanwhile\\.$`));
+      } finally {
+        await manager.stop();
         await proxy.close();
       }
     });

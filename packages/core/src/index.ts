@@ -38,6 +38,7 @@ export type {
   ConstraintKeySnapshot,
   MaybePromise,
   ScheduleOptions,
+  ScheduledRunControl,
   ScheduledTick,
   SchedulerHost,
   SchedulerPort,

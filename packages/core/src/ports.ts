@@ -106,14 +106,33 @@ export interface ScheduledTick {
   scheduledTime: number;
 }
 
+/**
+ * Lets a host tell the scheduler when a tick's run really begins. A tick that
+ * first waits for the distributed coordinator's answer is not a run yet: it
+ * must not make the next ticks report an overlap.
+ */
+export interface ScheduledRunControl {
+  /** The run waits for something (a claim) before it starts; until `begin()` it does not count as running. */
+  defer(): void;
+  /**
+   * The deferred run starts now. `false` when it must not (`overlap: 'skip'`
+   * and a run of the task started meanwhile): the scheduler has then reported
+   * the tick as skipped, and the host does not run it.
+   */
+  begin(): boolean;
+}
+
 /** What a scheduler may ask of the manager that owns it. */
 export interface SchedulerHost {
   readonly clock: Clock;
   /**
    * Runs one tick: consults the distributed coordinator, then goes through the
-   * constraint groups. Resolves when the run has ended; never rejects.
+   * constraint groups. Resolves when the run has ended; never rejects. A host
+   * that waits before the run starts calls `control.defer()` at once and
+   * `control.begin()` right before the run; without those calls the tick
+   * counts as running from the call.
    */
-  runScheduledTask(taskName: string, tick: ScheduledTick): Promise<void>;
+  runScheduledTask(taskName: string, tick: ScheduledTick, control?: ScheduledRunControl): Promise<void>;
   /** Reports a tick that did not run (overlap, missed, …). */
   reportSkippedTick(taskName: string, tick: ScheduledTick, reason: string): void;
 }

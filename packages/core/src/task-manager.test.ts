@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import * as distributedCoordination from './distributed-coordination.js';
 import { InMemoryCoordinator, type IDistributedTaskRequest } from './distributed-coordination.js';
 import { MissingPortError, TaskNotFoundError } from './errors.js';
-import type { ScheduleOptions, ScheduledTick, SchedulerHost, SchedulerPort } from './ports.js';
+import type { ScheduleOptions, ScheduledRunControl, ScheduledTick, SchedulerHost, SchedulerPort } from './ports.js';
 import { Task } from './task.js';
 import { TaskManager } from './task-manager.js';
 import type { IScheduledRun, IScheduledTaskInfo, ITaskEvent } from './types.js';
@@ -41,8 +41,8 @@ class ManualScheduler implements SchedulerPort {
     const entry = this.schedules.get(taskName);
     return entry && { expression: entry.expression, nextRun: new Date(1_000) };
   }
-  fire(taskName: string, tick: ScheduledTick): Promise<void> {
-    return this.host!.runScheduledTask(taskName, tick);
+  fire(taskName: string, tick: ScheduledTick, control?: ScheduledRunControl): Promise<void> {
+    return this.host!.runScheduledTask(taskName, tick, control);
   }
 }
 
@@ -394,6 +394,45 @@ describe('TaskManager', () => {
   });
 
   describe('distributed coordination of scheduled runs', () => {
+    it('tells the scheduler that a tick waiting for its claim is not a run yet, and begins the run once granted', async () => {
+      const coordinator = new InMemoryCoordinator();
+      let answer!: () => void;
+      const fire = coordinator.fireDistributedTaskRequest.bind(coordinator);
+      coordinator.fireDistributedTaskRequest = async (request) => {
+        await new Promise<void>((resolve) => (answer = resolve));
+        return fire(request);
+      };
+      const scheduler = new ManualScheduler();
+      const manager = new TaskManager({ scheduler, distributedCoordinator: coordinator });
+      const runs: number[] = [];
+      manager.addTask(new Task({ name: 'claimed', taskFunction: async () => void runs.push(Date.now()) }));
+      await manager.start();
+      const steps: string[] = [];
+      let allowed = true;
+      const control: ScheduledRunControl = {
+        defer: () => steps.push('defer'),
+        begin: () => {
+          steps.push(runs.length === 0 ? 'begin before the run' : 'begin after the run');
+          return allowed;
+        },
+      };
+      const first = scheduler.fire('claimed', { scheduledTime: 1_000 }, control);
+      await vi.waitFor(() => expect(answer).toBeTypeOf('function'));
+      expect(steps).toEqual(['defer']);
+      answer();
+      await first;
+      expect(steps).toEqual(['defer', 'begin before the run']);
+      expect(runs).toHaveLength(1);
+      // A grant the scheduler turns down (a run began meanwhile) runs nothing.
+      allowed = false;
+      const second = scheduler.fire('claimed', { scheduledTime: 2_000 }, control);
+      await vi.waitFor(() => expect(steps).toHaveLength(3));
+      answer();
+      await second;
+      expect(runs).toHaveLength(1);
+      await manager.stop();
+    });
+
     it('runs each tick once across managers that share a coordinator decision space', async () => {
       const coordinator = new InMemoryCoordinator();
       const runs: string[] = [];

@@ -10,6 +10,7 @@ import type {
   ConstraintEnginePort,
   ConstraintGroupPort,
   ScheduleOptions,
+  ScheduledRunControl,
   ScheduledTick,
   SchedulerHost,
   SchedulerPort,
@@ -130,7 +131,7 @@ export class TaskManager {
     };
     this.#schedulerHost = {
       clock: this.clock,
-      runScheduledTask: (taskName, tick) => this.#runScheduled(taskName, tick),
+      runScheduledTask: (taskName, tick, control) => this.#runScheduled(taskName, tick, control),
       reportSkippedTick: (taskName, tick, reason) => {
         this.taskMap.get(taskName)?.[kEmit]('skipped', { reason, scheduledTime: tick.scheduledTime });
       },
@@ -420,11 +421,11 @@ export class TaskManager {
     return this.scheduler;
   }
 
-  #runScheduled(taskName: string, tick: ScheduledTick): Promise<void> {
+  #runScheduled(taskName: string, tick: ScheduledTick, control?: ScheduledRunControl): Promise<void> {
     const task = this.taskMap.get(taskName);
     if (task === undefined) return Promise.resolve();
     const coordinator = this.distributedCoordinator;
-    if (coordinator !== undefined) return this.#runCoordinated(task, coordinator, tick);
+    if (coordinator !== undefined) return this.#runCoordinated(task, coordinator, tick, control);
     // Many tasks can be due at one instant: no async frame on this path. A failure is on
     // the task's events and `lastError`; a tick never rejects into the scheduler.
     try {
@@ -434,8 +435,15 @@ export class TaskManager {
     }
   }
 
-  async #runCoordinated(task: AnyTask, coordinator: AbstractDistributedCoordinator, tick: ScheduledTick): Promise<void> {
+  async #runCoordinated(
+    task: AnyTask,
+    coordinator: AbstractDistributedCoordinator,
+    tick: ScheduledTick,
+    control: ScheduledRunControl | undefined,
+  ): Promise<void> {
     const taskName = task.name;
+    // A claim waiting for the coordinator is not a run: the next ticks may claim meanwhile.
+    control?.defer();
     const request: IDistributedTaskRequest = {
       submitterId: this.instanceId,
       requestResponseId: `${this.instanceId}:${taskName}:${tick.scheduledTime}`,
@@ -457,6 +465,8 @@ export class TaskManager {
       this.#schedulerHost.reportSkippedTick(taskName, tick, reason);
       return;
     }
+    // A run of the task started while this claim waited (overlap: 'skip'); the scheduler reported the tick.
+    if (control !== undefined && !control.begin()) return;
     let failed = false;
     try {
       await this.triggerTaskConstrained(task);

@@ -1,4 +1,4 @@
-import type { SchedulerHost, ScheduledTick } from '@taskbuffer/core';
+import type { ScheduledRunControl, SchedulerHost, ScheduledTick } from '@taskbuffer/core';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../test/manual-clock.js';
 import { CronScheduler } from './cron-scheduler.js';
@@ -441,6 +441,55 @@ describe('CronScheduler', () => {
         '2026-01-01T10:00:04.000Z',
       ]);
       expect(scheduler.getScheduledTasks()[0]!.lastRun).toEqual(new Date('2026-01-01T10:00:04Z'));
+    });
+
+    it('does not count a tick whose host is still waiting for a claim as a running one', async () => {
+      const clock = new ManualClock('2026-01-01T10:00:00Z');
+      const scheduler = new CronScheduler({ timezone: 'UTC', clock });
+      const skipped: { scheduledTime: number; reason: string }[] = [];
+      const claims: { scheduledTime: number; control: ScheduledRunControl; finish: () => void }[] = [];
+      const host: SchedulerHost = {
+        clock,
+        runScheduledTask(_taskName, tick, control) {
+          // Like a manager with a distributed coordinator: the claim waits for an answer first.
+          control!.defer();
+          return new Promise<void>((resolve) => claims.push({ scheduledTime: tick.scheduledTime, control: control!, finish: resolve }));
+        },
+        reportSkippedTick(_taskName, tick, reason) {
+          skipped.push({ scheduledTime: tick.scheduledTime, reason });
+        },
+      };
+      scheduler.schedule('claimed', '* * * * * *');
+      scheduler.start(host);
+      await clock.advance(3000);
+      // Three claims waiting at once, none reported as an overlap.
+      expect(claims.map((claim) => iso(claim.scheduledTime))).toEqual([
+        '2026-01-01T10:00:01.000Z',
+        '2026-01-01T10:00:02.000Z',
+        '2026-01-01T10:00:03.000Z',
+      ]);
+      expect(skipped).toEqual([]);
+      // The first claim is granted and its run starts; a second grant while it runs is an overlap.
+      expect(claims[0]!.control.begin()).toBe(true);
+      expect(claims[1]!.control.begin()).toBe(false);
+      expect(skipped).toEqual([
+        { scheduledTime: at('2026-01-01T10:00:02Z'), reason: 'overlap: the previous run is still running' },
+      ]);
+      // A real run under way is an overlap for the next tick, as before.
+      await clock.advance(1000);
+      expect(claims).toHaveLength(3);
+      expect(skipped.at(-1)).toEqual({
+        scheduledTime: at('2026-01-01T10:00:04Z'),
+        reason: 'overlap: the previous run is still running',
+      });
+      claims[0]!.finish();
+      claims[1]!.finish();
+      await flush();
+      expect(claims[2]!.control.begin()).toBe(true);
+      claims[2]!.finish();
+      await flush();
+      await clock.advance(1000);
+      expect(claims.map((claim) => iso(claim.scheduledTime)).at(-1)).toBe('2026-01-01T10:00:05.000Z');
     });
 
     it("with overlap: 'allow' lets runs of the same task go side by side", async () => {

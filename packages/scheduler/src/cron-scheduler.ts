@@ -3,6 +3,7 @@ import {
   type IScheduledRun,
   type IScheduledTaskInfo,
   type ScheduleOptions,
+  type ScheduledRunControl,
   type SchedulerHost,
   type SchedulerPort,
   type TimerHandle,
@@ -106,7 +107,10 @@ interface NextRunMemo {
 }
 
 interface TaskState {
+  /** Runs under way (a tick whose host deferred it counts once it begins). */
   running: number;
+  /** Ticks handed to the host that have not begun their run yet (a claim waiting for the coordinator). */
+  pending: number;
   /** The latest tick handled (run or reported); no tick at or before it is ever run again. */
   lastTick: number;
   lastRun: number | undefined;
@@ -236,7 +240,7 @@ export class CronScheduler implements SchedulerPort {
     if (previous !== undefined) this.#queue.remove(previous);
     let state = this.#states.get(taskName);
     if (state === undefined) {
-      state = { running: 0, lastTick: -Infinity, lastRun: undefined };
+      state = { running: 0, pending: 0, lastTick: -Infinity, lastRun: undefined };
       this.#states.set(taskName, state);
     }
     const schedule: Schedule = {
@@ -265,7 +269,7 @@ export class CronScheduler implements SchedulerPort {
     const schedule = this.#schedules.get(taskName);
     if (schedule === undefined) return false;
     this.#schedules.delete(taskName);
-    if (schedule.state.running === 0) this.#states.delete(taskName);
+    if (schedule.state.running === 0 && schedule.state.pending === 0) this.#states.delete(taskName);
     if (this.#queue.remove(schedule) && this.#started) this.#arm();
     return true;
   }
@@ -551,15 +555,39 @@ export class CronScheduler implements SchedulerPort {
     }
     state.running++;
     state.lastRun = tick;
+    // 'running' until the host defers the tick, 'pending' until it begins, then 'running' again.
+    let phase: 'running' | 'pending' | 'skipped' = 'running';
+    const control: ScheduledRunControl = {
+      defer: () => {
+        if (phase !== 'running') return;
+        phase = 'pending';
+        state.running--;
+        state.pending++;
+      },
+      begin: () => {
+        if (phase !== 'pending') return phase === 'running';
+        state.pending--;
+        if (schedule.overlap === 'skip' && state.running > 0) {
+          phase = 'skipped';
+          host.reportSkippedTick(schedule.taskName, { scheduledTime: tick }, REASON_OVERLAP);
+          return false;
+        }
+        phase = 'running';
+        state.running++;
+        return true;
+      },
+    };
     const done = (): void => {
-      state.running--;
-      if (state.running === 0 && !this.#schedules.has(schedule.taskName)) {
+      if (phase === 'running') state.running--;
+      else if (phase === 'pending') state.pending--;
+      phase = 'skipped';
+      if (state.running === 0 && state.pending === 0 && !this.#schedules.has(schedule.taskName)) {
         if (this.#states.get(schedule.taskName) === state) this.#states.delete(schedule.taskName);
       }
     };
     let result: Promise<void>;
     try {
-      result = host.runScheduledTask(schedule.taskName, { scheduledTime: tick });
+      result = host.runScheduledTask(schedule.taskName, { scheduledTime: tick }, control);
     } catch {
       // A host whose runScheduledTask throws instead of settling still frees the overlap slot.
       done();

@@ -8,7 +8,7 @@ const seconds = Number(process.env.TASKBUFFER_SOAK_SECONDS ?? 60);
 describe.skipIf(!redisServerInstalled)('RedisCoordinator in a cluster of processes under faults', () => {
   describe('runChaos', () => {
     it(
-      'runs every tick once outside fault windows and never twice, with 5 workers, Redis restarts, kills, resets, a blackhole and paused or killed workers',
+      'runs every tick once outside fault windows and never twice, with 5 workers, Redis restarts, kills, resets, a blackhole, a failover and paused or killed workers',
       async () => {
         const report = await runChaos({ seconds, workers: 5, log: (line) => console.log(`[chaos] ${line}`) });
         console.log(formatReport(report));
@@ -23,6 +23,7 @@ describe.skipIf(!redisServerInstalled)('RedisCoordinator in a cluster of process
             'blackhole-3s',
             'worker-pause-3s',
             'worker-kill',
+            'failover',
           ]),
         );
         expect(report.expectedTicks).toBeGreaterThan(seconds);
@@ -35,7 +36,7 @@ describe.skipIf(!redisServerInstalled)('RedisCoordinator in a cluster of process
         const redisFaults = report.faults.filter((fault) => fault.redisSide).length;
         for (const count of Object.values(report.warningsPerWorker)) expect(count).toBeLessThanOrEqual(redisFaults);
       },
-      (seconds + 90) * 1000,
+      (seconds + 150) * 1000,
     );
   });
 });

@@ -1,12 +1,16 @@
 /**
  * The multi-process chaos run: N worker processes (chaos-worker.ts) schedule
  * an every-second and an every-3-seconds task through a RedisCoordinator,
- * talking to a private redis-server (AOF, fsync always) through a TCP proxy,
- * while faults are injected one after another. Every run is reported with the
+ * talking to a private redis-server (AOF, fsync always, with a replica) through
+ * a TCP proxy, while faults are injected one after another. The failover fault
+ * promotes the replica the way Sentinel does (writes paused on the primary until
+ * the replica caught up), moves the proxy's address to it and demotes the old
+ * primary, whose open connections then answer READONLY. Every run is reported with the
  * tick it was granted; the analysis counts, per expected tick, how many
  * workers ran it.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { createClient } from 'redis';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerMessage } from './chaos-worker.js';
@@ -21,7 +25,8 @@ export type FaultKind =
   | 'connection-reset'
   | 'blackhole-3s'
   | 'worker-pause-3s'
-  | 'worker-kill';
+  | 'worker-kill'
+  | 'failover';
 
 export interface FaultRecord {
   kind: FaultKind;
@@ -78,7 +83,7 @@ export interface ChaosReport {
 const WINDOW_BEFORE = 1000;
 /** The recovery allowance after a fault ends (the recovery goal). */
 const WINDOW_AFTER = 2000;
-const FAULT_SPACING = 8000;
+const FAULT_SPACING = 7000;
 const TASKS = { 'every-second': 1000, 'every-3s': 3000 } as const;
 const FAULTS_IN_ORDER: FaultKind[] = [
   'redis-restart',
@@ -87,6 +92,7 @@ const FAULTS_IN_ORDER: FaultKind[] = [
   'blackhole-3s',
   'worker-pause-3s',
   'worker-kill',
+  'failover',
 ];
 /** Where in its second each fault lands, ms after the whole second. */
 const FAULT_OFFSET: Record<FaultKind, number> = {
@@ -96,7 +102,73 @@ const FAULT_OFFSET: Record<FaultKind, number> = {
   'blackhole-3s': 500,
   'worker-pause-3s': 990,
   'worker-kill': 5,
+  failover: 300,
 };
+
+/** The primary the proxy points at, and its replica; a failover swaps them. */
+interface RedisPair {
+  primary: RedisServer;
+  replica: RedisServer;
+}
+
+function createAdmin(server: RedisServer) {
+  return createClient({ url: server.url });
+}
+
+async function admin(server: RedisServer): Promise<ReturnType<typeof createAdmin>> {
+  const client = createAdmin(server);
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+function replicationField(info: string, field: string): number {
+  const match = new RegExp(`^${field}:(\\d+)`, 'm').exec(info);
+  return match === null ? -1 : Number(match[1]);
+}
+
+/** Makes `replica` follow `primary` and waits until it is in sync. */
+async function follow(replica: RedisServer, primary: RedisServer): Promise<void> {
+  const client = await admin(replica);
+  try {
+    await client.sendCommand(['REPLICAOF', '127.0.0.1', String(primary.port)]);
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(20)) {
+      if (String(await client.sendCommand(['INFO', 'replication'])).includes('master_link_status:up')) return;
+    }
+    throw new Error(`replica on port ${replica.port} did not sync with port ${primary.port}`);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * A failover without lost writes, as Sentinel does it: pause writes on the
+ * primary, wait for the replica to have every acknowledged write, promote it,
+ * move the address, demote the old primary, let the paused clients go (they
+ * meet READONLY and must dial again).
+ */
+async function failover(pair: RedisPair, proxy: TcpProxy): Promise<void> {
+  const { primary, replica } = pair;
+  const [toPrimary, toReplica] = await Promise.all([admin(primary), admin(replica)]);
+  try {
+    // Long enough for a loaded machine; lifted explicitly below.
+    await toPrimary.sendCommand(['CLIENT', 'PAUSE', '30000', 'WRITE']);
+    const target = replicationField(String(await toPrimary.sendCommand(['INFO', 'replication'])), 'master_repl_offset');
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(5)) {
+      const info = String(await toReplica.sendCommand(['INFO', 'replication']));
+      if (replicationField(info, 'slave_repl_offset') >= target) break;
+    }
+    await toReplica.sendCommand(['REPLICAOF', 'NO', 'ONE']);
+    proxy.retarget(replica.port);
+    await toPrimary.sendCommand(['REPLICAOF', '127.0.0.1', String(replica.port)]);
+    await toPrimary.sendCommand(['CLIENT', 'UNPAUSE']);
+  } finally {
+    toPrimary.destroy();
+    toReplica.destroy();
+  }
+  pair.primary = replica;
+  pair.replica = primary;
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -120,7 +192,7 @@ class Workers {
     });
     this.processes.set(id, child);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker ${id} did not start within 30 s`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`worker ${id} did not start within 90 s`)), 90_000);
       child.on('message', (message: WorkerMessage) => {
         this.messages.push(message);
         if (message.type === 'ready') {
@@ -174,8 +246,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => {});
   const workerCount = options.workers ?? 5;
   const seconds = Math.max(options.seconds, 56);
-  const redis = await RedisServer.start({ appendOnly: true });
-  const proxy = await TcpProxy.start(redis.port);
+  const pair: RedisPair = {
+    primary: await RedisServer.start({ appendOnly: true }),
+    replica: await RedisServer.start({ appendOnly: true }),
+  };
+  await follow(pair.replica, pair.primary);
+  const proxy = await TcpProxy.start(pair.primary.port);
   const workers = new Workers(proxy.url);
   const faults: FaultRecord[] = [];
   let windowStart = 0;
@@ -197,7 +273,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (at + FAULT_SPACING > endAt) break;
       index++;
       await sleep(Math.max(0, at - Date.now()));
-      const fault = await inject(kind, redis, proxy, workers, workerCount);
+      const fault = await inject(kind, pair, proxy, workers, workerCount);
       faults.push(fault);
       log(`${kind}: ${fault.end - fault.start} ms`);
     }
@@ -206,20 +282,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     await workers.stopAll();
     await proxy.close();
-    await redis.stop();
+    await Promise.all([pair.primary.stop(), pair.replica.stop()]);
   }
   return analyse(workers.messages, faults, windowStart, windowEnd, seconds, workerCount);
 }
 
 async function inject(
   kind: FaultKind,
-  redis: RedisServer,
+  pair: RedisPair,
   proxy: TcpProxy,
   workers: Workers,
   workerCount: number,
 ): Promise<FaultRecord> {
   const start = Date.now();
+  const redis = pair.primary;
   switch (kind) {
+    case 'failover':
+      await failover(pair, proxy);
+      return { kind, start, end: Date.now(), redisSide: true };
     case 'redis-restart':
       await redis.kill('SIGTERM');
       await redis.launch();

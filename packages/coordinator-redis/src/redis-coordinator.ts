@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   AbstractDistributedCoordinator,
   type IDistributedTaskRequest,
@@ -137,7 +137,7 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
    * Tells this process's claims from another process's that use the same
    * `instanceId`: a grant is repeated only to the process that got it.
    */
-  readonly #token: string = randomUUID();
+  readonly #token: string = randomBytes(9).toString('base64url');
 
   constructor(options: RedisCoordinatorOptions = {}) {
     super();
@@ -235,7 +235,7 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
     const args = [request.requestResponseId, request.submitterId, String(tick), String(this.gracePeriod), this.#token];
     // A retry reuses the same request id, so a claim that was granted but
     // whose answer was lost on a dropped connection is granted again.
-    const outcome = await this.#session.run('claim', `the claim of "${request.taskName}"`, deadline, (connection) =>
+    const outcome = await this.#session.run('claim', () => `the claim of "${request.taskName}"`, deadline, (connection) =>
       connection.evalScript(claimScript, [key], args),
     );
     if (outcome.ok) {
@@ -286,7 +286,7 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
     const deadline = systemClock.now() + Math.max(this.gracePeriod, MINIMUM_WAIT);
     const key = this.keyFor(request.taskName);
     const args = [request.requestResponseId, request.status, String(request.taskExecutionTime), this.#token];
-    const outcome = await this.#session.run('outcome', `the outcome of "${request.taskName}"`, deadline, (connection) =>
+    const outcome = await this.#session.run('outcome', () => `the outcome of "${request.taskName}"`, deadline, (connection) =>
       connection.evalScript(outcomeScript, [key], args),
     );
     if (!outcome.ok) return 'unavailable';
@@ -309,7 +309,7 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
     }
     const key = this.keyFor(taskName);
     const deadline = systemClock.now() + Math.max(this.gracePeriod, MINIMUM_WAIT);
-    const outcome = await this.#session.run('read', `the read of the state of task "${taskName}"`, deadline, (connection) =>
+    const outcome = await this.#session.run('read', () => `the read of the state of task "${taskName}"`, deadline, (connection) =>
       connection.command(['HGETALL', key]),
     );
     if (!outcome.ok) throw outcome.error;

@@ -207,11 +207,12 @@ export class RedisSession {
    * deadline passes. Never rejects. Waits for a dropped connection to come
    * back; dials a new one when the old one is silent until the deadline or
    * answers `READONLY`/`MASTERDOWN`; gives up at once on a permanent error.
-   * `subject` names what was being done, for messages (`the claim of "x"`).
+   * `subject` names what was being done, for messages (`the claim of "x"`);
+   * it is called only when the command fails.
    */
   async run(
     operation: SessionOperation,
-    subject: string,
+    subject: () => string,
     deadline: number,
     send: (connection: RedisConnection) => Promise<unknown>,
   ): Promise<SessionResult> {
@@ -277,15 +278,15 @@ export class RedisSession {
     let code: string;
     let kind: RedisErrorClass['kind'];
     if (lastError instanceof DeadlineError || lastError === undefined) {
-      message = `Redis did not answer ${subject} in time`;
+      message = `Redis did not answer ${subject()} in time`;
       code = 'timeout';
       kind = 'transient';
     } else {
       classification ??= classifyRedisError(lastError);
       message =
         classification.kind === 'permanent'
-          ? `Redis refused ${subject}: ${classification.description}`
-          : `Redis could not run ${subject}: ${errorMessage(lastError)}`;
+          ? `Redis refused ${subject()}: ${classification.description}`
+          : `Redis could not run ${subject()}: ${errorMessage(lastError)}`;
       code = classification.code;
       kind = classification.kind;
     }

@@ -132,8 +132,13 @@ describe.skipIf(!redisServerInstalled)('RedisCoordinator connection layer', () =
         await primaryAdmin.sendCommand(['REPLICAOF', '127.0.0.1', String(replica.port)]);
         const accepted = proxy.accepted;
         const claimedAt = Date.now();
-        const next = await instance.fireDistributedTaskRequest(request('a', task, tick));
+        // Two claims meet READONLY together: they share one new connection, and both are decided.
+        const [next, other] = await Promise.all([
+          instance.fireDistributedTaskRequest(request('a', task, tick)),
+          instance.fireDistributedTaskRequest(request('a', `${task}-other`, tick)),
+        ]);
         expect(next.decision).toBe('claimed');
+        expect(other.decision).toBe('claimed');
         expect(next.fence).toBeGreaterThan(first.fence);
         // Not after retrying READONLY for the whole grace period.
         expect(Date.now() - claimedAt).toBeLessThan(1500);

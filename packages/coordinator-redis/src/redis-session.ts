@@ -257,7 +257,10 @@ export class RedisSession {
           // A demoted primary keeps its clients; only a new connection can
           // reach the new primary (through a DNS name, a virtual IP or a proxy
           // that moved). If the new one says the same, this command gives up.
-          if (redialed || !this.#recycle(connection, epoch)) {
+          // Commands that met READONLY together share one new connection:
+          // a moved epoch means another one dialled it already.
+          const dialled = connection.epoch !== epoch || this.#recycle(connection, epoch);
+          if (redialed || !dialled) {
             classification = { ...classification, kind: 'permanent' };
             break;
           }

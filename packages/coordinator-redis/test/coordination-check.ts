@@ -35,7 +35,7 @@ export function request(
 /**
  * The whole protocol through every coordinator given (each an instance of the
  * same service): all claim one tick, exactly one is granted, the task's state
- * reads back, and the winner's outcome is recorded. Resolves with the grant.
+ * reads back, and the winner records its outcome. Resolves with the grant.
  */
 export async function expectOneGrant(
   instances: RedisCoordinator[],
@@ -56,6 +56,8 @@ export async function expectOneGrant(
     fence: winner.fence,
     status: 'running',
   });
-  expect(await reader.recordOutcome(request(winner.submitterId, taskName, tick, 'succeeded'))).toBe('recorded');
+  // The outcome is recorded by the process that holds the claim.
+  const holder = instances[results.indexOf(winner)]!;
+  expect(await holder.recordOutcome(request(winner.submitterId, taskName, tick, 'succeeded'))).toBe('recorded');
   return winner;
 }

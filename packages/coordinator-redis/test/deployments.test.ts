@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisCoordinator, type RedisCoordinatorLogger, type RedisCoordinatorOptions } from '../src/index.js';
 import { currentTick, expectOneGrant, request, uniqueTask } from './coordination-check.js';
 import {
@@ -90,9 +90,10 @@ describe.skipIf(!redisServerInstalled)('RedisCoordinator deployments', () => {
       await expectOneGrant(instances);
     });
 
-    it('grants nothing with a wrong password', async () => {
-      const [instance] = await pair(() => ({ url: node.url, password: 'wrong', gracePeriod: 500 }));
-      const result = await instance!.fireDistributedTaskRequest(request('a', uniqueTask(), currentTick()));
+    it('refuses to start with a wrong password, and grants nothing', async () => {
+      const instance = coordinator({ url: node.url, password: 'wrong', gracePeriod: 500 });
+      await expect(instance.start()).rejects.toMatchObject({ operation: 'connect', kind: 'permanent', code: 'WRONGPASS' });
+      const result = await instance.fireDistributedTaskRequest(request('a', uniqueTask(), currentTick()));
       expect(result.shouldTrigger).toBe(false);
       expect(result.considered).toBe(false);
     });
@@ -135,14 +136,27 @@ describe.skipIf(!redisServerInstalled)('RedisCoordinator deployments', () => {
       expect(result.reason).toContain('NOPERM this user has no permissions to access one of the keys used as arguments');
     });
 
-    it.each(ACL_COMMANDS)('refuses the claim, naming the cause, when the user lacks %s', async (permission) => {
+    it.each(ACL_COMMANDS)('refuses the claim (or start(), or the outcome), naming the cause, when the user lacks %s', async (permission) => {
       const command = permission.slice(1);
       await acl.admincli(['ACL', 'SETUSER', acl.user, `-${command}`]);
       closers.push(() => acl.admincli(['ACL', 'SETUSER', acl.user, permission]));
       // As after a restart: the script is not cached, so EVALSHA is answered NOSCRIPT and EVAL runs it.
       await acl.admincli(['SCRIPT', 'FLUSH']);
+      if (command === 'time') {
+        // Without TIME no claim can ever be decided: start() refuses at once.
+        const refused = coordinator({ url: url(), keyPrefix: PREFIX });
+        await expect(refused.start()).rejects.toMatchObject({ operation: 'connect', code: 'NOPERM' });
+        return;
+      }
       const [instance] = await pair(() => ({ url: url(), keyPrefix: PREFIX }));
       const task = uniqueTask();
+      if (command === 'hincrby') {
+        // Only recording the outcome counts with HINCRBY.
+        const claimed = request('a', task, currentTick());
+        expect((await instance!.fireDistributedTaskRequest(claimed)).shouldTrigger).toBe(true);
+        expect(await instance!.recordOutcome({ ...claimed, status: 'succeeded' })).toBe('unavailable');
+        return;
+      }
       if (command === 'hgetall') {
         const error = await instance!.getTaskState(task).catch((caught: unknown) => caught);
         expect(String(error)).toMatch(/NOPERM this user has no permissions to run the 'hgetall' command/);
@@ -176,8 +190,12 @@ describe.skipIf(!redisServerInstalled)('RedisCoordinator deployments', () => {
       await deployment.node.kill();
       expect(await until(() => instances.every((instance) => !instance.available))).toBe(true);
       await deployment.node.launch();
-      // The coordinator dials again with the same TLS settings; the next tick is decided normally.
-      expect(await until(() => instances.every((instance) => instance.available))).toBe(true);
+      // The coordinator dials again with the same TLS settings; the first command that succeeds ends the outage.
+      await vi.waitFor(() => Promise.all(instances.map((instance) => instance.getTaskState('probe'))), {
+        timeout: 15_000,
+        interval: 50,
+      });
+      expect(instances.every((instance) => instance.available)).toBe(true);
       const after = await expectOneGrant(instances);
       expect(after.submitterId).toMatch(/^instance-/);
       expect(before.submitterId).toMatch(/^instance-/);

@@ -2,6 +2,7 @@ import type { ConstraintGroupSnapshot } from '@taskbuffer/core';
 import type {
   DashboardActions,
   DashboardEvent,
+  DashboardInstance,
   DashboardRun,
   DashboardScheduledRun,
   DashboardScheduledTask,
@@ -39,6 +40,13 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
   return true;
 }
 
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
+}
+
 /** Whether two snapshots of one task would render the same. */
 export function sameTask(a: DashboardTask, b: DashboardTask): boolean {
   if (
@@ -53,7 +61,8 @@ export function sameTask(a: DashboardTask, b: DashboardTask): boolean {
     a.averageDuration !== b.averageDuration ||
     a.cronSchedule !== b.cronSchedule ||
     a.steps.length !== b.steps.length ||
-    !sameLabels(a.labels, b.labels)
+    !sameLabels(a.labels, b.labels) ||
+    !sameList(a.instances, b.instances)
   ) {
     return false;
   }
@@ -79,6 +88,8 @@ export class DashboardState {
   /** Epoch ms of the data in `constraintGroups`; cooldowns count down from here. */
   constraintGroupsTime = 0;
   actions: DashboardActions = {};
+  /** The instances of a cluster, from a source that merges several; empty for a single manager. */
+  instances: DashboardInstance[] = [];
   /** Grows with every change; a view can compare it to skip work. */
   version = 0;
   /** Grows with every change of the runs. */
@@ -132,11 +143,23 @@ export class DashboardState {
     return count;
   }
 
-  /** Every instance that runs came from, sorted. */
+  /** Every instance the source lists or runs came from, sorted. */
   instanceIds(): string[] {
-    const ids = new Set<string>();
+    const ids = new Set<string>(this.instances.map((instance) => instance.id));
     for (const runs of this.#runs.values()) for (const run of runs) if (run.instanceId !== undefined) ids.add(run.instanceId);
     return [...ids].sort();
+  }
+
+  /**
+   * Whether a task can be triggered from the page: always for a single
+   * manager; in a cluster, when a live instance that takes triggers has it.
+   */
+  canTrigger(task: DashboardTask): boolean {
+    if (this.actions.trigger === undefined) return false;
+    if (task.instances === undefined || this.instances.length === 0) return true;
+    return this.instances.some(
+      (instance) => instance.status === 'live' && instance.triggers && task.instances!.includes(instance.id),
+    );
   }
 
   getTask(name: string): DashboardTask | undefined {
@@ -166,6 +189,7 @@ export class DashboardState {
     this.constraintGroups = snapshot.constraintGroups;
     this.constraintGroupsTime = snapshot.time;
     this.actions = snapshot.actions;
+    this.instances = snapshot.instances ?? [];
     if (snapshot.runsPerTask !== undefined) this.#runsPerTask = snapshot.runsPerTask;
     if (snapshot.runs !== undefined) {
       this.#runs = new Map();
@@ -194,6 +218,7 @@ export class DashboardState {
       this.constraintGroupsTime = update.time;
     }
     if (update.runs !== undefined && update.runs.length > 0) this.#upsertRuns(update.runs);
+    if (update.instances !== undefined) this.instances = update.instances;
     this.version++;
   }
 
@@ -227,6 +252,7 @@ export class DashboardState {
     this.constraintGroups = [];
     this.constraintGroupsTime = 0;
     this.actions = {};
+    this.instances = [];
     this.#runs = new Map();
     this.runsVersion++;
     this.version++;

@@ -22,6 +22,7 @@ export {
 export type {
   DashboardActions,
   DashboardEvent,
+  DashboardInstance,
   DashboardManager,
   DashboardRun,
   DashboardRunStatus,

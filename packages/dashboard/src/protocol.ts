@@ -39,6 +39,25 @@ export interface DashboardTask extends Omit<ITaskMetadata, 'lastRun' | 'nextRun'
   lastRun?: number;
   /** Epoch ms. */
   nextRun?: number;
+  /**
+   * The instances that have this task, from a source that merges several
+   * (see {@link DashboardInstance}); absent from a single manager.
+   */
+  instances?: string[];
+}
+
+/**
+ * One instance (manager) of a cluster, as a source that merges several sees
+ * it. A single manager's source lists none.
+ */
+export interface DashboardInstance {
+  id: string;
+  /** `live` while it reports; `gone` once it stopped reporting (or left) for longer than the source's timeout. */
+  status: 'live' | 'gone';
+  /** Epoch ms of the last sign of life the source saw. */
+  lastSeen: number;
+  /** Whether the instance takes triggers from the dashboard. */
+  triggers: boolean;
 }
 
 /** One event, without the task's metadata (that travels in `tasks`). */
@@ -131,6 +150,8 @@ export interface DashboardSnapshot {
   runs?: DashboardRun[];
   /** How many runs per task the history keeps. */
   runsPerTask?: number;
+  /** Every instance the source merges, live or gone; absent for a single manager. */
+  instances?: DashboardInstance[];
 }
 
 /** What changed since the last update: the newest metadata of every task that had events. */
@@ -148,6 +169,8 @@ export interface DashboardUpdate {
   constraintGroups?: ConstraintGroupSnapshot[];
   /** Runs that began or changed in the batch, in their newest state. */
   runs?: DashboardRun[];
+  /** Every instance, when one came, went or changed since the last update. */
+  instances?: DashboardInstance[];
 }
 
 /** Options of {@link createSnapshot}. */

@@ -1,6 +1,7 @@
 import {
   DASHBOARD_PROTOCOL_VERSION,
   type DashboardEvent,
+  type DashboardInstance,
   type DashboardRun,
   type DashboardSnapshot,
   type DashboardTask,
@@ -31,6 +32,27 @@ function isTask(value: unknown): value is DashboardTask {
     typeof value.runCount === 'number' &&
     typeof value.errorCount === 'number'
   );
+}
+
+function isInstance(value: unknown): value is DashboardInstance {
+  return (
+    isObject(value) &&
+    typeof value.id === 'string' &&
+    (value.status === 'live' || value.status === 'gone') &&
+    typeof value.lastSeen === 'number' &&
+    typeof value.triggers === 'boolean'
+  );
+}
+
+/** Tasks whose `instances` is not a list of names keep the task and lose the list. */
+function cleanTasks(tasks: DashboardTask[]): DashboardTask[] {
+  for (const task of tasks) {
+    const instances: unknown = task.instances;
+    if (instances !== undefined && !(Array.isArray(instances) && instances.every((id) => typeof id === 'string'))) {
+      delete task.instances;
+    }
+  }
+  return tasks;
 }
 
 function isEvent(value: unknown): value is DashboardEvent {
@@ -103,7 +125,7 @@ export function readSnapshot(text: unknown): WireResult<DashboardSnapshot> {
   const snapshot: DashboardSnapshot = {
     protocol: DASHBOARD_PROTOCOL_VERSION,
     time: raw.time,
-    tasks: keep(raw.tasks, isTask, counter),
+    tasks: cleanTasks(keep(raw.tasks, isTask, counter)),
     scheduled: Array.isArray(raw.scheduled) ? (raw.scheduled.filter(isObject) as never) : [],
     nextRuns: Array.isArray(raw.nextRuns) ? (raw.nextRuns.filter(isObject) as never) : [],
     constraintGroups: Array.isArray(raw.constraintGroups) ? (raw.constraintGroups.filter(isObject) as never) : [],
@@ -113,6 +135,7 @@ export function readSnapshot(text: unknown): WireResult<DashboardSnapshot> {
   if (typeof raw.runsPerTask === 'number' && Number.isInteger(raw.runsPerTask) && raw.runsPerTask >= 0) {
     snapshot.runsPerTask = raw.runsPerTask;
   }
+  if (raw.instances !== undefined) snapshot.instances = keep(raw.instances, isInstance, counter);
   return { ok: true, value: snapshot, dropped: counter.dropped };
 }
 
@@ -128,11 +151,12 @@ export function readUpdate(text: unknown): WireResult<DashboardUpdate> {
   const update: DashboardUpdate = {
     protocol: DASHBOARD_PROTOCOL_VERSION,
     time: raw.time,
-    tasks: keep(raw.tasks, isTask, counter),
+    tasks: cleanTasks(keep(raw.tasks, isTask, counter)),
     events: keep(raw.events, isEvent, counter),
     droppedEvents: typeof raw.droppedEvents === 'number' ? raw.droppedEvents : 0,
   };
   if (Array.isArray(raw.constraintGroups)) update.constraintGroups = raw.constraintGroups.filter(isObject) as never;
   if (raw.runs !== undefined) update.runs = keep(raw.runs, isRun, counter);
+  if (raw.instances !== undefined) update.instances = keep(raw.instances, isInstance, counter);
   return { ok: true, value: update, dropped: counter.dropped };
 }

@@ -18,6 +18,7 @@ export {
 export type {
   DashboardActions,
   DashboardEvent,
+  DashboardInstance,
   DashboardManager,
   DashboardRun,
   DashboardRunStatus,

@@ -107,7 +107,7 @@ export class RedisDashboardSource {
   constructor(options: RedisDashboardSourceOptions = {}) {
     if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
     const target = resolveConnectionOptions(options);
-    const keyPrefix = options.keyPrefix ?? DEFAULT_RELAY_PREFIX;
+    const keyPrefix = options.keyPrefix === undefined ? DEFAULT_RELAY_PREFIX : options.keyPrefix;
     if (typeof keyPrefix !== 'string') invalidOption('keyPrefix', 'a string', keyPrefix);
     this.#pollMs = checkMs('pollMs', options.pollMs, 100);
     this.#presenceMs = checkMs('presenceMs', options.presenceMs, 1000);

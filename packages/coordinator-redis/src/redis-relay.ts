@@ -173,7 +173,7 @@ export function relayToRedis(manager: RelayedManager, options: RelayToRedisOptio
   const target = resolveConnectionOptions(options);
   const instanceId = options.instanceId ?? manager.instanceId;
   if (typeof instanceId !== 'string' || instanceId === '') invalidOption('instanceId', 'a non-empty string', instanceId);
-  const keyPrefix = options.keyPrefix ?? DEFAULT_RELAY_PREFIX;
+  const keyPrefix = options.keyPrefix === undefined ? DEFAULT_RELAY_PREFIX : options.keyPrefix;
   if (typeof keyPrefix !== 'string') invalidOption('keyPrefix', 'a string', keyPrefix);
   const flushMs = checkMs('flushMs', options.flushMs, 100);
   const heartbeatMs = checkMs('heartbeatMs', options.heartbeatMs, 1000);

@@ -126,6 +126,31 @@ describe('DashboardState', () => {
     });
   });
 
+  describe('canTrigger', () => {
+    it('allows a task of a single manager whenever the page may trigger', () => {
+      const state = new DashboardState();
+      state.applySnapshot(snapshot([task('a')]));
+      expect(state.canTrigger(state.getTask('a')!)).toBe(false);
+      state.applySnapshot({ ...snapshot([task('a')]), actions: { trigger: 't' } });
+      expect(state.canTrigger(state.getTask('a')!)).toBe(true);
+    });
+
+    it('in a cluster, allows only tasks that a live instance taking triggers has', () => {
+      const state = new DashboardState();
+      state.applySnapshot({
+        ...snapshot([task('on-live', { instances: ['a'] }), task('on-gone', { instances: ['b'] }), task('no-triggers', { instances: ['c'] })]),
+        actions: { trigger: 't' },
+        instances: [
+          { id: 'a', status: 'live', lastSeen: 1, triggers: true },
+          { id: 'b', status: 'gone', lastSeen: 1, triggers: true },
+          { id: 'c', status: 'live', lastSeen: 1, triggers: false },
+        ],
+      });
+      expect(state.tasks.filter((entry) => state.canTrigger(entry)).map((entry) => entry.name)).toEqual(['on-live']);
+      expect(state.instanceIds()).toEqual(['a', 'b', 'c']);
+    });
+  });
+
   describe('reset', () => {
     it('forgets tasks, history and groups', () => {
       const state = new DashboardState();

@@ -26,6 +26,23 @@ describe('readSnapshot', () => {
     expect(readSnapshot('{"protocol":1,"tasks":"x"}')).toEqual({ ok: false, problem: 'The server sent a snapshot without tasks' });
   });
 
+  it("reads a cluster's instances and drops malformed ones, and a task's instances only when they are names", () => {
+    const live = { id: 'web-1', status: 'live', lastSeen: 1, triggers: true };
+    const text = JSON.stringify({
+      protocol: 1,
+      time: 5,
+      tasks: [{ ...task, instances: ['web-1'] }, { ...task, name: 'b', instances: [1] }],
+      instances: [live, { id: 'web-2', status: 'asleep', lastSeen: 1, triggers: true }],
+    });
+    const result = readSnapshot(text);
+    expect(result).toMatchObject({ ok: true, dropped: 1 });
+    const value = result.ok ? result.value : undefined;
+    expect(value?.instances).toEqual([live]);
+    expect(value?.tasks).toEqual([{ ...task, instances: ['web-1'] }, { ...task, name: 'b' }]);
+    const update = readUpdate(JSON.stringify({ protocol: 1, time: 6, tasks: [], events: [], instances: [live] }));
+    expect(update.ok && update.value.instances).toEqual([live]);
+  });
+
   it('leaves out malformed tasks and runs and counts them', () => {
     const text = JSON.stringify({
       protocol: 1,

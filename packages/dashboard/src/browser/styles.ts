@@ -113,6 +113,9 @@ export const dashboardStyles = css`
     color: var(--tb-text);
     font-variant-numeric: tabular-nums;
   }
+  .stats b.gone {
+    color: var(--tb-fail);
+  }
   select {
     max-width: 100%;
   }

@@ -105,6 +105,11 @@ function requestFrame(callback: () => void): () => void {
   return () => clearTimeout(handle);
 }
 
+/** Whether a task runs on the instance (tasks of a single manager list no instances: always). */
+function onInstance(task: DashboardTask, instance: string | undefined): boolean {
+  return instance === undefined || task.instances === undefined || task.instances.includes(instance);
+}
+
 /**
  * `<taskbuffer-dashboard>`: every task of a manager with status, progress and
  * steps, its schedules, constraint groups and recent events, live.
@@ -130,6 +135,7 @@ export class TaskbufferDashboard extends LitElement {
     src: { type: String },
     theme: { type: String, reflect: true },
     label: { type: String },
+    instance: { type: String },
     historySize: { type: Number, attribute: 'history-size' },
     heading: { type: String },
   };
@@ -162,6 +168,11 @@ export class TaskbufferDashboard extends LitElement {
   declare theme: DashboardTheme;
   /** Shows only tasks with this label: `tenantId=acme`, or `tenantId` for any value. */
   declare label: string | undefined;
+  /**
+   * With a source that merges a cluster: shows only this instance's tasks,
+   * runs and events. The page offers the instances it knows.
+   */
+  declare instance: string | undefined;
   /** How many recent events the history keeps. @default 50 */
   declare historySize: number;
   /** @default 'taskbuffer' */
@@ -221,6 +232,7 @@ export class TaskbufferDashboard extends LitElement {
     this.src = undefined;
     this.theme = 'auto';
     this.label = undefined;
+    this.instance = undefined;
     this.historySize = 50;
     this.heading = 'taskbuffer';
     this.source = undefined;
@@ -496,6 +508,18 @@ export class TaskbufferDashboard extends LitElement {
     this.theme = THEMES[(index + 1) % THEMES.length]!;
   }
 
+  #onInstanceChange(event: Event): void {
+    this.instance = (event.target as HTMLSelectElement).value || undefined;
+    this.dispatchEvent(new CustomEvent('instance-change', { detail: { instance: this.instance } }));
+  }
+
+  /** The runs of a task, of the chosen instance only when one is chosen. */
+  #runsOf(name: string): readonly DashboardRun[] {
+    const runs = this.#state.runsOf(name);
+    const instance = this.instance || undefined;
+    return instance === undefined ? runs : runs.filter((run) => run.instanceId === instance);
+  }
+
   #onFilterChange(event: Event): void {
     this.label = (event.target as HTMLSelectElement).value || undefined;
     this.dispatchEvent(new CustomEvent('label-change', { detail: { label: this.label } }));
@@ -504,7 +528,11 @@ export class TaskbufferDashboard extends LitElement {
   protected override render(): TemplateResult {
     const state = this.#state;
     const filter = parseLabelFilter(this.label);
-    const tasks = filter === undefined ? state.tasks : state.tasks.filter((task) => matchesLabel(task, filter));
+    const instance = this.instance || undefined;
+    const tasks =
+      filter === undefined && instance === undefined
+        ? state.tasks
+        : state.tasks.filter((task) => matchesLabel(task, filter) && onInstance(task, instance));
     let running = 0;
     let failed = 0;
     for (const task of tasks) {
@@ -520,9 +548,10 @@ export class TaskbufferDashboard extends LitElement {
           <span><b>${tasks.length}</b> tasks</span>
           <span><b>${running}</b> running</span>
           <span><b>${failed}</b> failed</span>
+          ${this.#renderPresence()}
         </div>
         <span class="spacer"></span>
-        ${this.#renderFilter(filter)}
+        ${this.#renderInstanceFilter()} ${this.#renderFilter(filter)}
         <button type="button" class="theme" @click=${this.#cycleTheme} title="Switch theme">
           Theme: ${this.theme}
         </button>
@@ -571,6 +600,39 @@ export class TaskbufferDashboard extends LitElement {
     >`;
   }
 
+  /** With a source that merges a cluster: how many of its instances are live. */
+  #renderPresence(): TemplateResult | typeof nothing {
+    const instances = this.#state.instances;
+    if (instances.length === 0) return nothing;
+    const live = instances.filter((instance) => instance.status === 'live').length;
+    const gone = instances.length - live;
+    return html`<span data-presence
+      ><b>${live}</b> instance${live === 1 ? '' : 's'} live${gone > 0
+        ? html`, <b class="gone">${gone}</b> gone`
+        : nothing}</span
+    >`;
+  }
+
+  #renderInstanceFilter(): TemplateResult | typeof nothing {
+    const state = this.#state;
+    const ids = state.instanceIds();
+    const current = this.instance || '';
+    if (current !== '' && !ids.includes(current)) ids.unshift(current);
+    // A single manager's runs all carry its own id: nothing to choose between.
+    if (state.instances.length === 0 && ids.length < 2) return nothing;
+    const status = new Map(state.instances.map((instance) => [instance.id, instance.status]));
+    return html`<label class="filter"
+      >Instance
+      <select class="instance-select" @change=${this.#onInstanceChange} .value=${current}>
+        <option value="" ?selected=${current === ''}>All instances</option>
+        ${ids.map(
+          (id) =>
+            html`<option value=${id} ?selected=${id === current}>${id}${status.get(id) === 'gone' ? ' (gone)' : ''}</option>`,
+        )}
+      </select></label
+    >`;
+  }
+
   #renderBanner(now: number): TemplateResult | typeof nothing {
     if (this.#connection !== 'disconnected') return nothing;
     const seconds = Math.max(0, Math.ceil((this.#retryAt - now) / 1000));
@@ -586,14 +648,17 @@ export class TaskbufferDashboard extends LitElement {
   }
 
   #renderTasks(tasks: readonly DashboardTask[]): TemplateResult {
-    const canTrigger = this.#state.actions.trigger !== undefined && this.#connection === 'live';
+    const state = this.#state;
+    const canTrigger = state.actions.trigger !== undefined && this.#connection === 'live';
     let body: unknown;
     if (tasks.length > 0) {
       body = repeat(
         tasks,
         (task) => task.name,
         (task) =>
-          guard([task, canTrigger, this.#historyTask === task.name], () => this.#renderTask(task, canTrigger)),
+          guard([task, canTrigger, state.instances, this.#historyTask === task.name], () =>
+            this.#renderTask(task, canTrigger, canTrigger && state.canTrigger(task)),
+          ),
       );
     } else {
       body = html`<div class="empty">
@@ -617,7 +682,11 @@ export class TaskbufferDashboard extends LitElement {
     </section>`;
   }
 
-  #renderTask(task: DashboardTask, canTrigger: boolean): TemplateResult {
+  /**
+   * `canTrigger`: the page may trigger tasks (the action column shows);
+   * `runnable`: this task can be, i.e. in a cluster a live instance that takes triggers has it.
+   */
+  #renderTask(task: DashboardTask, canTrigger: boolean, runnable: boolean): TemplateResult {
     // A finished run without steps has nothing to count progress by; it is done.
     const progress = task.status === 'completed' && task.steps.length === 0 ? 100 : Math.round(task.currentProgress);
     const step = task.currentStep === undefined ? undefined : task.steps.find((entry) => entry.name === task.currentStep);
@@ -693,7 +762,11 @@ export class TaskbufferDashboard extends LitElement {
       </div>
       ${canTrigger
         ? html`<div class="action-cell">
-            <button type="button" @click=${() => void this.#trigger(task.name)} aria-label="Run ${task.name}">Run</button>
+            ${runnable
+              ? html`<button type="button" @click=${() => void this.#trigger(task.name)} aria-label="Run ${task.name}">
+                  Run
+                </button>`
+              : nothing}
           </div>`
         : nothing}
     </div>`;
@@ -728,7 +801,7 @@ export class TaskbufferDashboard extends LitElement {
     return tasks.map((task) => {
       const own = ticks.get(task.name) ?? [];
       if (task.nextRun !== undefined && !own.includes(task.nextRun)) own.push(task.nextRun);
-      return { name: task.name, runs: state.runsOf(task.name), ticks: own };
+      return { name: task.name, runs: this.#runsOf(task.name), ticks: own };
     });
   }
 
@@ -1048,7 +1121,7 @@ export class TaskbufferDashboard extends LitElement {
   #renderRunHistory(now: number): TemplateResult | typeof nothing {
     const name = this.#historyTask;
     if (name === undefined) return nothing;
-    const runs = this.#state.runsOf(name);
+    const runs = this.#runsOf(name);
     const stats = runStats(runs);
     const recent = runs.slice(-HISTORY_LIST_LIMIT).reverse();
     const durations = stats.durations.slice(-60);
@@ -1172,8 +1245,10 @@ export class TaskbufferDashboard extends LitElement {
     const state = this.#state;
     const entries: DashboardEvent[] = [];
     const history = state.history;
+    const instance = this.instance || undefined;
     for (let index = history.length - 1; index >= 0; index--) {
       const entry = history[index]!;
+      if (instance !== undefined && entry.instanceId !== instance) continue;
       const task = state.getTask(entry.taskName);
       if (filter === undefined || (task !== undefined && matchesLabel(task, filter))) entries.push(entry);
     }

@@ -1,11 +1,15 @@
 /**
  * `pnpm demo:cluster`: three instances of one service, each a TaskManager with
  * a CronScheduler and a RedisCoordinator, schedule the same tasks. Every tick
- * runs on exactly one of them; this prints which.
+ * runs on exactly one of them; this prints which. Each instance also takes
+ * orders of its own, and relays its runs to Redis (`relayToRedis`); the parent
+ * serves the merged dashboard of all three (`RedisDashboardSource`) on
+ * 127.0.0.1 and prints its URL.
  *
  * Redis: `REDIS_URL` if set, otherwise a private `redis-server` on a free
- * loopback port (stopped again on exit). Stop with Ctrl-C, or set
- * `DEMO_SECONDS` to stop after that many seconds.
+ * loopback port (stopped again on exit). The dashboard: `PORT` (default 3001,
+ * or a free port when that is taken). Stop with Ctrl-C, or set `DEMO_SECONDS`
+ * to stop after that many seconds.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,11 +17,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type IDistributedTaskRequest, Task, TaskManager } from '@taskbuffer/core';
-import { type RedisClaimResult, RedisCoordinator } from '@taskbuffer/coordinator-redis';
+import { type RedisClaimResult, RedisCoordinator, RedisDashboardSource, relayToRedis } from '@taskbuffer/coordinator-redis';
+import { type DashboardServer, startDashboardServer } from '@taskbuffer/dashboard/server';
 import { CronScheduler } from '@taskbuffer/scheduler';
 
 const INSTANCES = 3;
 const TASKS = { heartbeat: '* * * * * *', 'send-report': '*/5 * * * * *' } as const;
+/** Where the instances relay their runs and the merged dashboard reads them. */
+const DASHBOARD_PREFIX = 'taskbuffer:demo:dashboard:';
+const DEFAULT_PORT = 3001;
 
 type Message =
   | { type: 'ready'; instance: string }
@@ -59,15 +67,32 @@ async function runInstance(instance: string, url: string): Promise<void> {
       expression,
     );
   }
+  // Work that arrives at each instance on its own (orders through a load balancer, say).
+  const orders = new Task({
+    name: 'process-order',
+    taskFunction: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 400));
+      if (Math.random() < 0.1) throw new Error('payment provider timed out');
+    },
+  });
+  manager.addTask(orders);
+  const orderTimer = setInterval(() => void manager.triggerTask(orders).catch(() => undefined), 800 + Math.random() * 600);
+  // The instance's runs go to the merged dashboard; "Run" on that page may start this instance's tasks.
+  const relay = relayToRedis(manager, { url, instanceId: instance, keyPrefix: DASHBOARD_PREFIX, allowTrigger: true });
   manager.taskSubject.subscribe((event) => {
     if (event.type === 'skipped' && event.scheduledTime !== undefined) {
       send({ type: 'skipped', instance, task: event.task.name, tick: event.scheduledTime, reason: event.reason ?? '' });
     }
   });
-  const stop = () => void manager.stop().finally(() => process.disconnect?.());
+  const shutdown = async () => {
+    clearInterval(orderTimer);
+    await relay.close();
+    await manager.stop();
+  };
+  const stop = () => void shutdown().finally(() => process.disconnect?.());
   process.once('SIGTERM', stop);
   process.once('SIGINT', () => undefined); // the parent decides when to stop
-  process.once('disconnect', () => void manager.stop());
+  process.once('disconnect', () => void shutdown());
   await manager.start();
   send({ type: 'ready', instance });
 }
@@ -142,12 +167,17 @@ async function runCluster(): Promise<void> {
     );
   }
   await Promise.all(ready);
-  console.log(`${INSTANCES} instances running ${Object.keys(TASKS).join(' and ')}; each tick should run on exactly one. Ctrl-C to stop.\n`);
+  const source = new RedisDashboardSource({ url, keyPrefix: DASHBOARD_PREFIX });
+  const dashboard = await serveDashboard(source);
+  console.log(`${INSTANCES} instances running ${Object.keys(TASKS).join(' and ')}; each tick should run on exactly one. Ctrl-C to stop.`);
+  console.log(`Merged dashboard of the ${INSTANCES} instances: ${dashboard.url}\n`);
 
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
+    await dashboard.close();
+    await source.close();
     await Promise.all(
       [...children.values()].map(
         (child) =>
@@ -176,6 +206,27 @@ async function runCluster(): Promise<void> {
   process.once('SIGTERM', () => void shutdown());
   const seconds = Number(process.env.DEMO_SECONDS ?? 0);
   if (seconds > 0) setTimeout(() => void shutdown(), seconds * 1000);
+}
+
+/** Serves the merged dashboard on 127.0.0.1: `PORT`, or 3001, or a free port when 3001 is taken. */
+async function serveDashboard(source: RedisDashboardSource): Promise<DashboardServer> {
+  const requested = process.env.PORT === undefined || process.env.PORT === '' ? undefined : Number(process.env.PORT);
+  const start = (port: number) =>
+    startDashboardServer({
+      source,
+      port,
+      host: '127.0.0.1',
+      title: 'taskbuffer cluster demo',
+      allowTrigger: true,
+      // Triggering is for this machine only.
+      authorize: (request) => ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(request.socket.remoteAddress ?? ''),
+    });
+  try {
+    return await start(requested ?? DEFAULT_PORT);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || requested !== undefined) throw error;
+    return await start(0);
+  }
 }
 
 function freePort(): Promise<number> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ClusterView, mergeConstraintGroups, mergeTask } from './cluster-view.js';
+import { ClusterView, type ViewBatch, mergeConstraintGroups, mergeTask } from './cluster-view.js';
 import type { RelayedTask } from './dashboard-types.js';
-import type { PresenceRecord, RelayBatch } from './relay-format.js';
+import type { PresenceRecord } from './relay-format.js';
 
 function task(name: string, fields: Partial<RelayedTask> = {}): RelayedTask {
   return { name, status: 'idle', steps: [], currentProgress: 0, runCount: 0, labels: {}, errorCount: 0, ...fields };
@@ -23,7 +23,7 @@ function presence(id: string, tasks: RelayedTask[], fields: Partial<PresenceReco
   };
 }
 
-function batch(fields: Partial<RelayBatch> = {}): RelayBatch {
+function batch(fields: Partial<ViewBatch> = {}): ViewBatch {
   return { time: 2000, tasks: [], events: [], droppedEvents: 0, runs: [], ...fields };
 }
 

@@ -10,7 +10,19 @@ import {
   type RelayedScheduledTask,
   type RelayedTask,
 } from './dashboard-types.js';
-import type { PresenceRecord, RelayBatch } from './relay-format.js';
+import type { PresenceRecord } from './relay-format.js';
+
+/** One instance's batch of changes, its events folded into runs. */
+export interface ViewBatch {
+  /** Epoch ms (the instance's clock). */
+  time: number;
+  tasks: RelayedTask[];
+  events: RelayedEvent[];
+  /** Runs that began or changed, in their newest state. */
+  runs: RelayedRun[];
+  droppedEvents: number;
+  constraintGroups?: ConstraintGroupSnapshot[];
+}
 
 /** Options of {@link ClusterView}. */
 export interface ClusterViewOptions {
@@ -195,7 +207,7 @@ export class ClusterView {
   }
 
   /** Takes one batch an instance wrote. An instance without presence is listed as gone until its presence shows. */
-  applyBatch(instanceId: string, batch: RelayBatch, now: number): void {
+  applyBatch(instanceId: string, batch: ViewBatch, now: number): void {
     const entry = this.#instance(instanceId, now);
     for (const task of batch.tasks) this.#setTask(entry, task, batch.time);
     for (const run of batch.runs) this.#upsertRun({ ...run, instanceId });

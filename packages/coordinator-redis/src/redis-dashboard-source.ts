@@ -1,5 +1,5 @@
 import { invalidOption } from '@taskbuffer/core';
-import { ClusterView } from './cluster-view.js';
+import { ClusterView, type ViewBatch } from './cluster-view.js';
 import type { DashboardInstanceState, MergedSnapshot, MergedSourceListener } from './dashboard-types.js';
 import { type RedisConnectionOptions, resolveConnectionOptions } from './redis-connection-options.js';
 import {
@@ -14,6 +14,7 @@ import {
   relayKeys,
 } from './relay-format.js';
 import { RelayLink, type RelayLogger } from './relay-link.js';
+import { RunTracker } from './run-tracker.js';
 
 /** Options of {@link RedisDashboardSource}: how to reach Redis, plus how to read it. */
 export interface RedisDashboardSourceOptions extends RedisConnectionOptions {
@@ -103,6 +104,8 @@ export class RedisDashboardSource {
   #skipped = 0;
   #reported: string | undefined;
   #nextTarget = 0;
+  /** Folds each instance's events into runs; a new session (a restart) starts afresh. */
+  readonly #trackers = new Map<string, { session: string; tracker: RunTracker }>();
 
   constructor(options: RedisDashboardSourceOptions = {}) {
     if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options);
@@ -312,8 +315,29 @@ export class RedisDashboardSource {
           this.#skip(`${entry.instanceId === undefined ? 'the stream holds' : `instance "${entry.instanceId}" wrote`} ${entry.problem}`);
           continue;
         }
-        if (entry.kind === 'leave') this.#view.markGone(entry.instanceId, now);
-        else this.#view.applyBatch(entry.instanceId, entry.batch, now);
+        if (entry.kind === 'leave') {
+          this.#view.markGone(entry.instanceId, now);
+          continue;
+        }
+        const { batch, instanceId } = entry;
+        let folding = this.#trackers.get(instanceId);
+        if (folding === undefined || folding.session !== batch.session) {
+          folding = { session: batch.session, tracker: new RunTracker(`${instanceId}:${batch.session}`) };
+          this.#trackers.set(instanceId, folding);
+        }
+        for (const event of batch.events) folding.tracker.add(event, instanceId);
+        if (batch.unknownEvents > 0) {
+          this.#skip(`instance "${instanceId}" wrote ${batch.unknownEvents} event${batch.unknownEvents === 1 ? '' : 's'} of a type this dashboard does not know`);
+        }
+        const folded: ViewBatch = {
+          time: batch.time,
+          tasks: batch.tasks,
+          events: batch.events,
+          runs: folding.tracker.takeChanges(),
+          droppedEvents: batch.lostEvents,
+        };
+        if (batch.constraintGroups !== undefined) folded.constraintGroups = batch.constraintGroups;
+        this.#view.applyBatch(instanceId, folded, now);
       }
       if (entries.length < READ_COUNT) return;
     }

@@ -190,6 +190,21 @@ describe.skipIf(!redisServerInstalled)('relayToRedis and RedisDashboardSource wi
     );
   });
 
+  it('skips events of a type it does not know, says so, and keeps the rest of the entry', async () => {
+    const { keyPrefix, source } = cluster();
+    const merged = source();
+    await merged.getSnapshot();
+    const watcher = watch(merged);
+    const client = await redis();
+    const batch = { time: Date.now(), session: 's1', start: Date.now(), names: ['job'], events: [[0, 0, 0], [77, 0, 1], [1, 0, 2]], lostEvents: 0, tasks: [] };
+    await client.sendCommand(['XADD', `${keyPrefix}stream`, '*', 'v', '1', 'i', 'web-7', 'k', 'batch', 'd', JSON.stringify(batch)]);
+    await vi.waitFor(() => expect([...watcher.runs.values()].map((run) => run.status)).toEqual(['completed']), { timeout: 5000 });
+    expect(watcher.problems.at(-1)).toBe(
+      'Skipped 1 record this dashboard cannot read (latest: instance "web-7" wrote 1 event of a type this dashboard does not know); still reading',
+    );
+    expect(watcher.updates.flatMap((update) => update.events).map((event) => event.type)).toEqual(['started', 'completed']);
+  });
+
   it('tells watchers when Redis is down, keeps retrying, and catches up with the runs of the outage', async () => {
     const { relay, source, manager } = cluster();
     const made = manager('web-1');

@@ -6,21 +6,22 @@ import {
   type ITaskMetadata,
   invalidOption,
 } from '@taskbuffer/core';
-import type { RelayedEvent, RelayedScheduledRun, RelayedScheduledTask, RelayedTask } from './dashboard-types.js';
+import type { RelayedScheduledRun, RelayedScheduledTask, RelayedTask } from './dashboard-types.js';
 import { type RedisConnectionOptions, resolveConnectionOptions } from './redis-connection-options.js';
 import {
   DEFAULT_RELAY_PREFIX,
   RELAY_FORMAT_VERSION,
   type PresenceRecord,
-  type RelayBatch,
   type RelayKeys,
   type RelayReply,
+  type WireBatch,
+  type WireEvent,
   decodeCommand,
   encodeEntry,
+  encodeEvent,
   relayKeys,
 } from './relay-format.js';
 import { RelayLink, type RelayLogger } from './relay-link.js';
-import { RunTracker } from './run-tracker.js';
 
 /** What the relay reads from a manager: a `TaskManager` from `@taskbuffer/core` fits. */
 export interface RelayedManager {
@@ -67,10 +68,13 @@ export interface RelayToRedisOptions extends RedisConnectionOptions {
    * @default 1000
    */
   maxLength?: number;
-  /** The most events one entry carries; the rest are counted, not sent. @default 50 */
+  /** An entry goes out early once it holds this many events. @default 1000 */
   maxEventsPerEntry?: number;
-  /** An entry goes out early once this many runs changed. @default 200 */
-  maxRunsPerEntry?: number;
+  /**
+   * Events kept for a retry while Redis cannot be written; beyond that the
+   * oldest are dropped (and counted). @default 50000
+   */
+  maxUnsentEvents?: number;
   /**
    * Let the merged dashboard trigger this instance's tasks (its handler's
    * `allowTrigger` and `authorize` still decide who may).
@@ -112,18 +116,6 @@ function toTask(metadata: ITaskMetadata): RelayedTask {
   return task;
 }
 
-function toEvent(event: ITaskEvent): RelayedEvent {
-  const entry: RelayedEvent = { type: event.type, taskName: event.task.name, timestamp: event.timestamp };
-  if (event.stepName !== undefined) entry.stepName = event.stepName;
-  if (event.error !== undefined) entry.error = event.error;
-  if (event.attempt !== undefined) entry.attempt = event.attempt;
-  if (event.reason !== undefined) entry.reason = event.reason;
-  if (event.constraintGroup !== undefined) entry.constraintGroup = event.constraintGroup;
-  if (event.constraintKey !== undefined) entry.constraintKey = event.constraintKey;
-  if (event.scheduledTime !== undefined) entry.scheduledTime = event.scheduledTime;
-  return entry;
-}
-
 function checkMs(option: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) invalidOption(option, 'a positive number of ms', value);
@@ -138,19 +130,18 @@ function checkCount(option: string, value: unknown, fallback: number, minimum: n
   return value;
 }
 
-/** Runs kept for a retry after failed writes, at most. */
-const MAX_RESTORED_RUNS = 10_000;
-
 /**
- * Publishes a manager to a merged dashboard through Redis: its events, folded
- * into runs, as batched entries of one capped stream (`XADD … MAXLEN ~`), and
- * what it has (tasks, schedules, constraint groups) as a presence record it
- * refreshes every `heartbeatMs` and that expires when it stops. A
- * `RedisDashboardSource` reading the same `keyPrefix` merges every instance.
+ * Publishes a manager to a merged dashboard through Redis: its events, a few
+ * bytes each, as batched entries of one capped stream (`XADD … MAXLEN ~`,
+ * one entry per `flushMs` with the newest metadata of the tasks that had
+ * events), and what it has (tasks, schedules, constraint groups) as a
+ * presence record it refreshes every `heartbeatMs` and that expires when it
+ * stops. A `RedisDashboardSource` reading the same `keyPrefix` merges every
+ * instance and folds the events into runs.
  *
  * The relay never throws into the manager: while Redis is down it keeps the
- * changed runs (up to a cap) and writes them once Redis is back, logging the
- * outage once.
+ * events (up to `maxUnsentEvents`) and writes them, in order, once Redis is
+ * back, logging the outage once.
  *
  * @example
  * ```ts
@@ -182,8 +173,8 @@ export function relayToRedis(manager: RelayedManager, options: RelayToRedisOptio
     invalidOption('presenceTimeoutMs', `at least twice \`heartbeatMs\` (${heartbeatMs * 2} ms)`, presenceTimeoutMs);
   }
   const maxLength = checkCount('maxLength', options.maxLength, 1000, 1);
-  const maxEvents = checkCount('maxEventsPerEntry', options.maxEventsPerEntry, 50, 0);
-  const maxRuns = checkCount('maxRunsPerEntry', options.maxRunsPerEntry, 200, 1);
+  const maxEvents = checkCount('maxEventsPerEntry', options.maxEventsPerEntry, 1000, 1);
+  const maxUnsent = checkCount('maxUnsentEvents', options.maxUnsentEvents, 50_000, 0);
   const allowTrigger = options.allowTrigger ?? false;
   if (typeof allowTrigger !== 'boolean') invalidOption('allowTrigger', 'a boolean', allowTrigger);
   if (allowTrigger && typeof manager.triggerTaskByName !== 'function') {
@@ -198,40 +189,45 @@ export function relayToRedis(manager: RelayedManager, options: RelayToRedisOptio
 
   const keys: RelayKeys = relayKeys(keyPrefix);
   const link = new RelayLink({ target, ownerName: `relayToRedis (${instanceId})`, logger, commandTimeoutMs });
-  const tracker = new RunTracker(`${instanceId}:${Date.now().toString(36)}`, (name) => {
-    for (const group of manager.constraintGroups ?? []) if (group.name === name) return group.cooldownMs;
-    return undefined;
-  });
+  const session = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
+  // The batch being gathered.
   let tasks = new Map<string, ITaskMetadata>();
-  // A ring of the newest events: `events[start]` is the oldest kept.
-  let events: RelayedEvent[] = [];
+  let names: string[] = [];
+  let nameIndex = new Map<string, number>();
+  let events: WireEvent[] = [];
   let start = 0;
-  let dropped = 0;
+  // Batches a failed write left, oldest first; written before anything newer.
+  const unsent: WireBatch[] = [];
+  let unsentEvents = 0;
+  let lostEvents = 0;
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
   let writing: Promise<void> | undefined;
   let closed = false;
   let entriesWritten = 0;
 
-  const pending = () => tasks.size > 0 || tracker.pending > 0 || dropped > 0;
+  const pending = () => unsent.length > 0 || events.length > 0 || tasks.size > 0;
 
-  const takeBatch = (): RelayBatch => {
-    const batch: RelayBatch = {
+  const takeBatch = (): WireBatch => {
+    const batch: WireBatch = {
       time: Date.now(),
+      session,
+      start,
+      names,
+      events,
+      lostEvents,
       tasks: [...tasks.values()].map(toTask),
-      events: start === 0 ? events : [...events.slice(start), ...events.slice(0, start)],
-      droppedEvents: dropped,
-      runs: tracker.takeChanges(),
     };
     if ((manager.constraintGroups?.length ?? 0) > 0) batch.constraintGroups = groupSnapshots();
     tasks = new Map();
+    names = [];
+    nameIndex = new Map();
     events = [];
-    start = 0;
-    dropped = 0;
+    lostEvents = 0;
     return batch;
   };
 
-  /** Writes everything pending, one entry at a time; a second call waits for the first. */
+  /** Writes everything pending, one entry at a time, oldest first; a second call waits for the first. */
   const write = (): Promise<void> => {
     if (flushTimer !== undefined) {
       clearTimeout(flushTimer);
@@ -239,18 +235,31 @@ export function relayToRedis(manager: RelayedManager, options: RelayToRedisOptio
     }
     if (writing !== undefined) return writing.then(() => (pending() ? write() : undefined));
     if (!pending()) return Promise.resolve();
-    const batch = takeBatch();
+    const retry = unsent.length > 0;
+    const batch = retry ? unsent[0]! : takeBatch();
     writing = link
       .send(['XADD', keys.stream, 'MAXLEN', '~', String(maxLength), '*', ...encodeEntry(instanceId, 'batch', batch)])
       .then(
         () => {
           entriesWritten++;
+          if (retry) {
+            unsent.shift();
+            unsentEvents -= batch.events.length;
+          }
+          // More waits (a backlog, or events that came meanwhile): write it now, not a flush later.
+          if (unsent.length > 0) queueMicrotask(() => void write());
         },
         () => {
-          // Redis is down: keep the runs for the next entry, count the events as lost.
-          tracker.restore(batch.runs, MAX_RESTORED_RUNS);
-          dropped += batch.events.length + batch.droppedEvents;
-          for (const task of batch.tasks) if (!tasks.has(task.name)) tasks.set(task.name, fromTask(task));
+          // Redis is down: keep the batch, in order, for the next attempt.
+          if (!retry) {
+            unsent.push(batch);
+            unsentEvents += batch.events.length;
+            while (unsentEvents > maxUnsent && unsent.length > 0) {
+              const dropped = unsent.shift()!;
+              unsentEvents -= dropped.events.length;
+              lostEvents += dropped.events.length + dropped.lostEvents;
+            }
+          }
           scheduleFlush(Math.max(flushMs, 1000));
         },
       )
@@ -258,15 +267,6 @@ export function relayToRedis(manager: RelayedManager, options: RelayToRedisOptio
         writing = undefined;
       });
     return writing;
-  };
-
-  // A task put back after a failed write: its metadata is converted again at the next write.
-  const fromTask = (task: RelayedTask): ITaskMetadata => {
-    const { lastRun, nextRun, instances: _instances, ...rest } = task;
-    const metadata: ITaskMetadata = rest;
-    if (lastRun !== undefined) metadata.lastRun = new Date(lastRun);
-    if (nextRun !== undefined) metadata.nextRun = new Date(nextRun);
-    return metadata;
   };
 
   const scheduleFlush = (delay: number): void => {
@@ -279,20 +279,17 @@ export function relayToRedis(manager: RelayedManager, options: RelayToRedisOptio
   };
 
   const onEvent = (event: ITaskEvent): void => {
-    const entry = toEvent(event);
-    tracker.add(entry, instanceId);
-    // Re-inserting moves the task to the end: an entry lists tasks in the order they last changed.
-    tasks.delete(event.task.name);
-    tasks.set(event.task.name, event.task);
-    if (maxEvents > 0) {
-      if (events.length < maxEvents) events.push(entry);
-      else {
-        events[start] = entry;
-        start = (start + 1) % maxEvents;
-        dropped++;
-      }
-    } else dropped++;
-    if (tracker.pending >= maxRuns && writing === undefined) void write();
+    const name = event.task.name;
+    let index = nameIndex.get(name);
+    if (index === undefined) {
+      index = names.length;
+      names.push(name);
+      nameIndex.set(name, index);
+    }
+    tasks.set(name, event.task);
+    if (events.length === 0) start = event.timestamp;
+    events.push(encodeEvent(event, index, start));
+    if (events.length >= maxEvents && writing === undefined) void write();
     else scheduleFlush(flushMs);
   };
 
@@ -333,15 +330,22 @@ export function relayToRedis(manager: RelayedManager, options: RelayToRedisOptio
   };
 
   let heartbeating: Promise<void> | undefined;
+  // Beats until the id is added to the set again: at once, after a failure, and every tenth beat
+  // (a server that lost its data learns of the instance again); the record alone is refreshed every beat.
+  let beatsToAnnounce = 0;
   const heartbeat = (): Promise<void> => {
     if (closed || heartbeating !== undefined) return heartbeating ?? Promise.resolve();
     heartbeating = (async () => {
       try {
         // The record first: a reader that finds the id in the set finds what it has.
         await link.send(['SET', keys.instance(instanceId), JSON.stringify(presence()), 'PX', String(presenceTimeoutMs)]);
-        await link.send(['SADD', keys.instances, instanceId]);
+        if (beatsToAnnounce-- <= 0) {
+          await link.send(['SADD', keys.instances, instanceId]);
+          beatsToAnnounce = 9;
+        }
       } catch {
-        // Logged by the link; the next heartbeat tries again.
+        // Logged by the link; the next heartbeat tries again, announcing the instance.
+        beatsToAnnounce = 0;
       } finally {
         heartbeating = undefined;
       }

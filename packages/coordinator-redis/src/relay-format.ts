@@ -1,5 +1,5 @@
 import type { ConstraintGroupSnapshot } from '@taskbuffer/core';
-import type { RelayedEvent, RelayedRun, RelayedScheduledRun, RelayedScheduledTask, RelayedTask } from './dashboard-types.js';
+import type { RelayedEvent, RelayedScheduledRun, RelayedScheduledTask, RelayedTask } from './dashboard-types.js';
 
 /**
  * The version of what the relay writes: every stream entry, presence record,
@@ -39,19 +39,56 @@ export function relayKeys(prefix: string): RelayKeys {
   };
 }
 
-/** One batch of an instance's changes (stream entry kind `batch`). */
-export interface RelayBatch {
+/**
+ * The event types by their number on the wire. New types get new numbers; a
+ * reader skips numbers it does not know (and says so).
+ */
+export const EVENT_CODES = ['started', 'completed', 'failed', 'step', 'retry', 'queued', 'skipped'] as const;
+
+/**
+ * One event on the wire: `[type, task, offset]`, or `[type, task, offset,
+ * details]`. `type` indexes {@link EVENT_CODES}, `task` the batch's `names`,
+ * `offset` is ms after the batch's `start`; `details` holds the fields the
+ * event has besides those (`stepName`, `error`, `attempt`, `reason`,
+ * `constraintGroup`, `constraintKey`, `scheduledTime`). Arrays of small
+ * numbers keep an entry a few bytes per event.
+ */
+export type WireEvent = [number, number, number] | [number, number, number, WireEventDetails];
+
+export type WireEventDetails = Partial<
+  Pick<RelayedEvent, 'stepName' | 'error' | 'attempt' | 'reason' | 'constraintGroup' | 'constraintKey' | 'scheduledTime'>
+>;
+
+/** One batch of an instance's changes, as the `d` field of a `batch` entry holds it. */
+export interface WireBatch {
   /** Epoch ms (the instance's clock) when the batch was written. */
   time: number;
+  /** Differs every time the relay starts, so readers tell a restarted instance from one that goes on. */
+  session: string;
+  /** Epoch ms the event offsets count from. */
+  start: number;
+  /** The task names the events refer to by index. */
+  names: string[];
+  /** Every event since the previous batch, oldest first. */
+  events: WireEvent[];
+  /** Events the relay could not write (Redis was down for long); readers count them as dropped. */
+  lostEvents: number;
   /** The newest metadata of every task that had events. */
   tasks: RelayedTask[];
-  /** The newest events, oldest first, without `instanceId` (the entry carries it). */
-  events: RelayedEvent[];
-  /** Events left out of `events` to keep the entry small. */
-  droppedEvents: number;
-  /** Runs that began or changed, in their newest state. */
-  runs: RelayedRun[];
   /** The instance's constraint groups, when it has any. */
+  constraintGroups?: ConstraintGroupSnapshot[];
+}
+
+/** A batch as a reader sees it: events with their names and times. */
+export interface RelayBatch {
+  time: number;
+  session: string;
+  events: RelayedEvent[];
+  /** Events the relay lost plus events of types this version does not know. */
+  lostEvents: number;
+  /** Events of a type this version does not know. */
+  unknownEvents: number;
+  tasks: RelayedTask[];
   constraintGroups?: ConstraintGroupSnapshot[];
 }
 
@@ -99,7 +136,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The fields of a stream entry, to pass to `XADD … *`. */
-export function encodeEntry(instanceId: string, kind: 'batch' | 'leave', batch?: RelayBatch): string[] {
+export function encodeEntry(instanceId: string, kind: 'batch' | 'leave', batch?: WireBatch): string[] {
   const fields = ['v', String(RELAY_FORMAT_VERSION), 'i', instanceId, 'k', kind];
   if (batch !== undefined) fields.push('d', JSON.stringify(batch));
   return fields;
@@ -139,23 +176,71 @@ export function decodeEntry(raw: unknown): StreamEntry {
   } catch {
     return { ok: false, id, instanceId, problem: 'an entry whose data is not JSON' };
   }
-  if (!isObject(data) || typeof data.time !== 'number' || !Array.isArray(data.tasks) || !Array.isArray(data.runs)) {
+  if (
+    !isObject(data) ||
+    typeof data.time !== 'number' ||
+    typeof data.start !== 'number' ||
+    typeof data.session !== 'string' ||
+    !Array.isArray(data.names) ||
+    !Array.isArray(data.events) ||
+    !Array.isArray(data.tasks)
+  ) {
     return { ok: false, id, instanceId, problem: 'an entry whose data is not a batch' };
+  }
+  const names = data.names as unknown[];
+  const events: RelayedEvent[] = [];
+  let unknownEvents = 0;
+  for (const raw of data.events as unknown[]) {
+    const event = decodeEvent(raw, names, data.start);
+    if (event === undefined) unknownEvents++;
+    else events.push(event);
   }
   const batch: RelayBatch = {
     time: data.time,
+    session: data.session,
+    events,
+    lostEvents: (typeof data.lostEvents === 'number' ? data.lostEvents : 0) + unknownEvents,
+    unknownEvents,
     tasks: data.tasks.filter(isTask),
-    events: Array.isArray(data.events) ? data.events.filter(isEvent) : [],
-    droppedEvents: typeof data.droppedEvents === 'number' ? data.droppedEvents : 0,
-    runs: data.runs.filter(isRun),
   };
   if (Array.isArray(data.constraintGroups)) batch.constraintGroups = data.constraintGroups.filter(isObject) as never;
   return { ok: true, id, instanceId, kind, batch };
 }
 
 const TASK_STATUSES = new Set(['idle', 'running', 'completed', 'failed']);
-const EVENT_TYPES = new Set(['started', 'step', 'completed', 'failed', 'retry', 'queued', 'skipped']);
-const RUN_STATUSES = new Set(['queued', 'running', 'completed', 'failed', 'cancelled', 'skipped']);
+const DETAIL_STRINGS = ['stepName', 'error', 'reason', 'constraintGroup', 'constraintKey'] as const;
+const DETAIL_NUMBERS = ['attempt', 'scheduledTime'] as const;
+
+/** Turns a task event into its wire form. */
+export function encodeEvent(
+  event: Pick<RelayedEvent, 'type' | 'timestamp'> & WireEventDetails,
+  nameIndex: number,
+  start: number,
+): WireEvent {
+  const code = EVENT_CODES.indexOf(event.type);
+  const offset = event.timestamp - start;
+  // `started` and `completed` carry nothing else: no details object to make.
+  if (code < 2) return [code, nameIndex, offset];
+  let details: WireEventDetails | undefined;
+  for (const field of DETAIL_STRINGS) if (event[field] !== undefined) (details ??= {})[field] = event[field];
+  for (const field of DETAIL_NUMBERS) if (event[field] !== undefined) (details ??= {})[field] = event[field];
+  return details === undefined ? [code, nameIndex, offset] : [code, nameIndex, offset, details];
+}
+
+/** Reads one wire event; `undefined` for a type this version does not know or a malformed one. */
+export function decodeEvent(raw: unknown, names: readonly unknown[], start: number): RelayedEvent | undefined {
+  if (!Array.isArray(raw) || raw.length < 3) return undefined;
+  const [code, index, offset, details] = raw as unknown[];
+  const type = typeof code === 'number' ? EVENT_CODES[code] : undefined;
+  const taskName = typeof index === 'number' ? names[index] : undefined;
+  if (type === undefined || typeof taskName !== 'string' || typeof offset !== 'number') return undefined;
+  const event: RelayedEvent = { type, taskName, timestamp: start + offset };
+  if (isObject(details)) {
+    for (const field of DETAIL_STRINGS) if (typeof details[field] === 'string') event[field] = details[field];
+    for (const field of DETAIL_NUMBERS) if (typeof details[field] === 'number') event[field] = details[field];
+  }
+  return event;
+}
 
 function isTask(value: unknown): value is RelayedTask {
   return (
@@ -168,26 +253,6 @@ function isTask(value: unknown): value is RelayedTask {
     typeof value.runCount === 'number' &&
     typeof value.errorCount === 'number' &&
     typeof value.currentProgress === 'number'
-  );
-}
-
-function isEvent(value: unknown): value is RelayedEvent {
-  return (
-    isObject(value) &&
-    typeof value.type === 'string' &&
-    EVENT_TYPES.has(value.type) &&
-    typeof value.taskName === 'string' &&
-    typeof value.timestamp === 'number'
-  );
-}
-
-function isRun(value: unknown): value is RelayedRun {
-  return (
-    isObject(value) &&
-    typeof value.id === 'string' &&
-    typeof value.taskName === 'string' &&
-    typeof value.status === 'string' &&
-    RUN_STATUSES.has(value.status)
   );
 }
 

@@ -11,11 +11,12 @@ interface OpenRuns {
 const CANCELLED = /\bwas (aborted|cancelled)\b/;
 
 /**
- * Folds one instance's task events into runs, the way the dashboard's
- * `RunHistory` does (events carry no run id, so a `started` takes the oldest
- * waiting trigger and an end closes the oldest open run), but keeps only the
- * runs still under way: finished runs go out once in `takeChanges()` and are
- * forgotten here, because the stream and the readers keep them.
+ * Folds one instance's task events, in the order it emitted them, into runs,
+ * the way the dashboard's `RunHistory` does (events carry no run id, so a
+ * `started` takes the oldest waiting trigger and an end closes the oldest
+ * open run), but keeps only the runs still under way: finished runs go out
+ * once in `takeChanges()` and are forgotten here, because the reader keeps
+ * them.
  */
 export class RunTracker {
   readonly #prefix: string;
@@ -42,14 +43,6 @@ export class RunTracker {
     for (const run of this.#changed.values()) changes.push({ ...run });
     this.#changed.clear();
     return changes;
-  }
-
-  /** Puts back runs a failed write took, unless a newer state of them is already pending. */
-  restore(runs: readonly RelayedRun[], limit: number): void {
-    for (const run of runs) {
-      if (this.#changed.size >= limit) break;
-      if (!this.#changed.has(run.id)) this.#changed.set(run.id, run);
-    }
   }
 
   add(event: RelayedEvent, instanceId: string): void {

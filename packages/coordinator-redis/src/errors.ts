@@ -13,8 +13,12 @@ export interface RedisCoordinatorErrorOptions extends ErrorOptions {
  * server refused the command). `cause` is the driver's own error, if any.
  */
 export class RedisCoordinatorError extends TaskbufferError {
-  /** What the coordinator was doing: `claim`, `outcome`, `connect` or `read`. */
-  readonly operation: 'claim' | 'outcome' | 'connect' | 'read';
+  /**
+   * What was being done: `claim`, `outcome`, `connect` or `read` (the
+   * coordinator, and the dashboard source's reads), or `relay` (the
+   * dashboard relay's writes).
+   */
+  readonly operation: 'claim' | 'outcome' | 'connect' | 'read' | 'relay';
   /** The cause's short name: a Redis error code (`NOPERM`, `READONLY`, …), a socket error code, or `timeout`. */
   readonly code: string;
   /**

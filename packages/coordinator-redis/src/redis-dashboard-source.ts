@@ -125,7 +125,14 @@ export class RedisDashboardSource {
       invalidOption('logger', 'an object with `warn` and `info` methods', logger);
     }
     this.#keys = relayKeys(keyPrefix);
-    this.#link = new RelayLink({ target, ownerName: 'RedisDashboardSource', logger, commandTimeoutMs });
+    this.#link = new RelayLink({
+      target,
+      ownerName: 'RedisDashboardSource',
+      operation: 'read',
+      logger,
+      commandTimeoutMs,
+      consequence: 'the merged dashboard shows what it read last, and says so, until it is back',
+    });
     this.#view = new ClusterView({ runsPerTask: this.#runsPerTask, maxRuns, forgetAfterMs, maxEventsPerUpdate });
   }
 

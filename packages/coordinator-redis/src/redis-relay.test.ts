@@ -209,7 +209,8 @@ describe.skipIf(!redisServerInstalled)('relayToRedis and RedisDashboardSource wi
     const { relay, source, manager } = cluster();
     const made = manager('web-1');
     made.addTask(new Task({ name: 'job', taskFunction: () => 1 }));
-    relay(made, { commandTimeoutMs: 300 });
+    const lines: string[] = [];
+    relay(made, { commandTimeoutMs: 300, logger: { warn: (line) => lines.push(line), info: (line) => lines.push(line) } });
     const merged = source({ commandTimeoutMs: 300 });
     await vi.waitFor(async () => expect((await merged.getSnapshot()).tasks).toHaveLength(1), { timeout: 5000 });
     const watcher = watch(merged);
@@ -222,6 +223,10 @@ describe.skipIf(!redisServerInstalled)('relayToRedis and RedisDashboardSource wi
     await server.launch();
     await vi.waitFor(() => expect(watcher.problems.at(-1)).toBeUndefined(), { timeout: 10_000 });
     await vi.waitFor(() => expect([...watcher.runs.values()].some((run) => run.status === 'completed')).toBe(true), { timeout: 10_000 });
+    // The relay logged the outage once, and its end once.
+    await vi.waitFor(() => expect(lines).toHaveLength(2), { timeout: 5000 });
+    expect(lines[0]).toMatch(/^\[@taskbuffer\/coordinator-redis\] relayToRedis \(web-1\): Redis is unavailable \(.*\); the merged dashboard misses this instance's events until it is back/);
+    expect(lines[1]).toMatch(/^\[@taskbuffer\/coordinator-redis\] relayToRedis \(web-1\): Redis is available again after \d+ ms\.$/);
   });
 
   it('keeps the stream at its cap', async () => {

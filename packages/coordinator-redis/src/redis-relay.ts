@@ -188,7 +188,14 @@ export function relayToRedis(manager: RelayedManager, options: RelayToRedisOptio
   }
 
   const keys: RelayKeys = relayKeys(keyPrefix);
-  const link = new RelayLink({ target, ownerName: `relayToRedis (${instanceId})`, logger, commandTimeoutMs });
+  const link = new RelayLink({
+    target,
+    ownerName: `relayToRedis (${instanceId})`,
+    operation: 'relay',
+    logger,
+    commandTimeoutMs,
+    consequence: `the merged dashboard misses this instance's events until it is back (up to ${maxUnsent} are kept and written then)`,
+  });
   const session = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
   // The batch being gathered.

@@ -1,9 +1,8 @@
 import { RedisCoordinatorError } from './errors.js';
-import { connectionForClient, createOwnedConnection } from './redis-clients.js';
 import type { ResolvedConnectionOptions } from './redis-connection-options.js';
-import type { RedisConnection } from './redis-connection.js';
+import { LOG_PREFIX, RedisSession } from './redis-session.js';
 
-/** Where the relay and the dashboard source report outages. */
+/** Where the relay and the dashboard source report outages: once when one begins, once when it ends. */
 export interface RelayLogger {
   warn(message: string, error?: unknown): void;
   info(message: string): void;
@@ -11,132 +10,83 @@ export interface RelayLogger {
 
 export interface RelayLinkOptions {
   target: ResolvedConnectionOptions;
-  /** `relayToRedis` or `RedisDashboardSource`, for log lines. */
+  /** `relayToRedis (web-1)` or `RedisDashboardSource`, for log lines. */
   ownerName: string;
+  /** `relay` for the relay's writes, `read` for the source's reads. */
+  operation: 'relay' | 'read';
   logger: RelayLogger;
-  /** How long one command may take. */
+  /** How long one command may take, waiting for a reconnect included; also how long the first connection may take. */
   commandTimeoutMs: number;
-}
-
-const LOG_PREFIX = '[@taskbuffer/coordinator-redis]';
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  /** What an outage means for the owner, for the log line. */
+  consequence: string;
 }
 
 /**
- * The relay's and the dashboard source's way to Redis: one connection (made
- * or adopted), commands against a deadline, failures as
- * `RedisCoordinatorError`, and one log line when an outage begins and one
- * when a command succeeds again. Callers retry on their own schedule.
+ * The relay's and the dashboard source's way to Redis, on the package's
+ * shared connection layer (`RedisSession`): one connection, made or adopted,
+ * commands against a deadline that wait for a reconnect, a new connection on
+ * `READONLY`, failures as `RedisCoordinatorError` (transient, redial or
+ * permanent), and one log line when an outage begins and one when it ends.
+ * Callers retry on their own schedule.
  */
 export class RelayLink {
   readonly #options: RelayLinkOptions;
-  #connection: RedisConnection | undefined;
+  readonly #session: RedisSession;
   #starting: Promise<void> | undefined;
-  #stopped = false;
-  #outageSince: number | undefined;
-  readonly #waiters = new Set<() => void>();
 
   constructor(options: RelayLinkOptions) {
     this.#options = options;
+    this.#session = new RedisSession({
+      target: options.target,
+      ownerName: options.ownerName,
+      logger: options.logger,
+      connectWait: options.commandTimeoutMs,
+      unavailableMessage: (description) =>
+        `${LOG_PREFIX} ${options.ownerName}: Redis is unavailable (${description}); ${options.consequence}.`,
+      recoveredMessage: (ms) => `${LOG_PREFIX} ${options.ownerName}: Redis is available again after ${ms} ms.`,
+    });
   }
 
-  /** Whether the last command succeeded. */
+  /** Whether the last command succeeded and the connection is up. */
   get available(): boolean {
-    return this.#outageSince === undefined && this.#connection?.ready === true;
+    return this.#session.available;
   }
 
-  /** Opens the connection; resolves at once (commands fail until it is ready). */
+  /**
+   * Connects (once). Never rejects: a server that refuses the connection for
+   * good (a wrong password, a missing permission) is logged, and every
+   * command fails with that refusal.
+   */
   start(): Promise<void> {
-    this.#starting ??= (async () => {
-      const target = this.#options.target;
-      const connection =
-        target.kind === 'client'
-          ? connectionForClient(target.client)
-          : await createOwnedConnection({ url: target.url, tls: target.tls, connectTimeout: this.#options.commandTimeoutMs });
-      if (this.#stopped) {
-        await connection.close().catch(() => undefined);
-        return;
-      }
-      this.#connection = connection;
-      connection.watch(
-        () => {
-          for (const wake of [...this.#waiters]) wake();
-        },
-        () => undefined,
+    this.#starting ??= this.#session.start().catch((error: unknown) => {
+      this.#options.logger.warn(
+        `${LOG_PREFIX} ${this.#options.ownerName}: ${error instanceof Error ? error.message : String(error)}`,
+        error,
       );
-      connection.open();
-    })();
+      this.#refused = error instanceof RedisCoordinatorError ? error : undefined;
+    });
     return this.#starting;
   }
 
+  #refused: RedisCoordinatorError | undefined;
+
   /** Sends one command; rejects with a `RedisCoordinatorError` saying what failed. */
   async send(args: string[]): Promise<unknown> {
-    try {
-      await this.start();
-    } catch (error) {
-      throw this.#fail(new RedisCoordinatorError('connect', `${this.#options.ownerName}: ${errorMessage(error)}`, { cause: error }));
-    }
-    const connection = this.#connection;
-    if (this.#stopped || connection === undefined) throw new RedisCoordinatorError('read', 'stopped');
-    if (!connection.ready) await this.#waitForReady(this.#options.commandTimeoutMs);
-    if (!connection.ready) throw this.#fail(new RedisCoordinatorError('connect', 'not connected to Redis'));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RedisCoordinatorError('read', `Redis did not answer ${args[0]} within ${this.#options.commandTimeoutMs} ms`)),
-        this.#options.commandTimeoutMs,
-      );
-    });
-    try {
-      const reply = await Promise.race([connection.command(args), deadline]);
-      this.#recovered();
-      return reply;
-    } catch (error) {
-      throw this.#fail(
-        error instanceof RedisCoordinatorError
-          ? error
-          : new RedisCoordinatorError('read', `Redis could not run ${args[0]}: ${errorMessage(error)}`, { cause: error }),
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.start();
+    if (this.#refused !== undefined) throw this.#refused;
+    const outcome = await this.#session.run(
+      this.#options.operation,
+      () => `${args[0]} of ${this.#options.ownerName}`,
+      Date.now() + this.#options.commandTimeoutMs,
+      (connection) => connection.command(args),
+    );
+    if (!outcome.ok) throw outcome.error;
+    return outcome.reply;
   }
 
-  #waitForReady(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#waiters.add(wake);
-    });
-  }
-
+  /** Answers commands under way as stopped and closes a connection it opened (a client you passed stays open). */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const wake of [...this.#waiters]) wake();
-    await this.#starting?.catch(() => undefined);
-    const connection = this.#connection;
-    this.#connection = undefined;
-    await connection?.close().catch(() => undefined);
-  }
-
-  #fail(error: RedisCoordinatorError): RedisCoordinatorError {
-    if (this.#outageSince === undefined && !this.#stopped) {
-      this.#outageSince = Date.now();
-      this.#options.logger.warn(`${LOG_PREFIX} ${this.#options.ownerName}: Redis is unavailable (${error.message}); retrying.`);
-    }
-    return error;
-  }
-
-  #recovered(): void {
-    if (this.#outageSince === undefined) return;
-    const ms = Date.now() - this.#outageSince;
-    this.#outageSince = undefined;
-    this.#options.logger.info(`${LOG_PREFIX} ${this.#options.ownerName}: Redis is available again after ${ms} ms.`);
+    await this.#starting;
+    await this.#session.stop();
   }
 }

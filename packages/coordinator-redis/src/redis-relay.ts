@@ -407,7 +407,13 @@ export function relayToRedis(manager: RelayedManager, options: RelayToRedisOptio
         clearTimeout(commandTimer);
         await write();
         closed = true;
+        clearTimeout(flushTimer);
         await heartbeating;
+        // Redis is down (what was pending could not be written): readers see the instance gone once its record expires.
+        if (unsent.length > 0) {
+          await link.stop();
+          return;
+        }
         try {
           await link.send(['XADD', keys.stream, 'MAXLEN', '~', String(maxLength), '*', ...encodeEntry(instanceId, 'leave')]);
           await link.send(['DEL', keys.instance(instanceId)]);

@@ -1,0 +1,17 @@
+import { Task, TaskManager } from '@taskbuffer/core';
+import { relayToRedis } from '@taskbuffer/coordinator-redis';
+const mode = process.argv[2];
+const manager = new TaskManager({ instanceId: 'x' });
+const tasks = Array.from({ length: 20 }, (_, i) => new Task({ name: `task-${i}`, taskFunction: () => i }));
+for (const t of tasks) manager.addTask(t);
+let relay;
+if (mode === 'listener') manager.taskSubject.subscribe(() => undefined);
+if (mode === 'relay') relay = relayToRedis(manager, { url: 'redis://127.0.0.1:6391', keyPrefix: `p${process.pid}:`, logger: { warn() {}, info() {} }, flushMs: Number(process.env.FLUSH ?? 100) });
+let next = 0, owed = 0;
+const timer = setInterval(() => { owed += 5; for (; owed >= 1; owed--) void manager.triggerTask(tasks[next++ % 20]!); }, 10);
+await new Promise((r) => setTimeout(r, 2000));
+const before = process.cpuUsage(); const t0 = performance.now();
+await new Promise((r) => setTimeout(r, 10000));
+const cpu = process.cpuUsage(before);
+console.log(mode, ((cpu.user + cpu.system) / 1000).toFixed(0), 'ms over', (performance.now() - t0).toFixed(0));
+clearInterval(timer); await relay?.close(); process.exit(0);

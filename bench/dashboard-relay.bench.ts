@@ -4,11 +4,12 @@
  * loopback port.
  *
  * - CPU: one instance runs 500 runs/s (1,000 events/s: `started` and
- *   `completed`) over 20 tasks for 10 s, with the relay and without it, each
- *   in a fresh child process, alternating, 3 times each.
- *   `process.cpuUsage()` around the 10 s (after 2 s of warm-up); the relay's
- *   cost is the difference of the medians, as a share of one core (what `top`
- *   shows as %CPU) and of the instance's own CPU time.
+ *   `completed`) over 20 tasks for 10 s, with the relay, without it, and with
+ *   only a listener that does nothing (what core spends building events for
+ *   anyone who listens), each in a fresh child process, in rotating order,
+ *   3 times each. `process.cpuUsage()` around the 10 s (after 2 s of
+ *   warm-up); the relay's cost is the difference of the medians, as a share of
+ *   one core (what `top` shows as %CPU) and of the instance's own CPU time.
  * - Redis memory: `MEMORY USAGE` of the stream at its cap (1,000 entries, the
  *   default), filled at the same load (an entry per 100 ms: 100 events, 50
  *   runs) and in bursts (every entry as full as the relay makes one: 1,000
@@ -105,9 +106,12 @@ function drive(manager: TaskManager, tasks: Task<any, any, any>[], perSecond: nu
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** One measured run in this (child) process: CPU ms over MEASURE_MS, with or without the relay. */
-async function child(mode: 'relay' | 'baseline', url: string): Promise<void> {
+type Mode = 'relay' | 'baseline' | 'listener';
+
+async function child(mode: Mode, url: string): Promise<void> {
   const { manager, tasks } = makeManager('bench');
   const relay = mode === 'relay' ? relayToRedis(manager, { url, keyPrefix: `bench-cpu:${process.pid}:`, logger: quiet }) : undefined;
+  if (mode === 'listener') manager.taskSubject.subscribe(() => undefined);
   // Events are counted through run counts: a listener of its own would make the baseline build events too.
   const stop = drive(manager, tasks, RUNS_PER_SECOND);
   await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
@@ -126,7 +130,7 @@ async function child(mode: 'relay' | 'baseline', url: string): Promise<void> {
   process.exit(0);
 }
 
-function runChild(mode: 'relay' | 'baseline', url: string): Promise<{ cpuMs: number; wall: number; events: number; entries: number }> {
+function runChild(mode: Mode, url: string): Promise<{ cpuMs: number; wall: number; events: number; entries: number }> {
   return new Promise((resolve, reject) => {
     const file = fileURLToPath(import.meta.url);
     const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', file, '--child', mode, url], {
@@ -215,14 +219,16 @@ async function main(): Promise<void> {
   try {
     const baseline: number[] = [];
     const relayed: number[] = [];
+    const listened: number[] = [];
     const walls: number[] = [];
     const events: number[] = [];
     let entries = 0;
     for (let repetition = 0; repetition < REPETITIONS; repetition++) {
-      const order = repetition % 2 === 0 ? (['baseline', 'relay'] as const) : (['relay', 'baseline'] as const);
+      const modes: Mode[] = ['baseline', 'listener', 'relay'];
+      const order = [...modes.slice(repetition % 3), ...modes.slice(0, repetition % 3)];
       for (const mode of order) {
         const result = await runChild(mode, redis.url);
-        (mode === 'relay' ? relayed : baseline).push(result.cpuMs);
+        (mode === 'relay' ? relayed : mode === 'listener' ? listened : baseline).push(result.cpuMs);
         walls.push(result.wall);
         events.push(result.events);
         if (mode === 'relay') entries = result.entries;
@@ -240,13 +246,15 @@ async function main(): Promise<void> {
     console.log(
       `A private \`redis-server\` on loopback, node-redis client. CPU: ${TASKS} tasks, ${RUNS_PER_SECOND} runs/s ` +
         `(${perSecond.toFixed(0)} events/s measured) for ${MEASURE_MS / 1000} s after ${WARMUP_MS / 1000} s of warm-up, ` +
-        `with and without the relay, each in a fresh process, alternating, ${REPETITIONS} times each; \`process.cpuUsage()\` around the ${MEASURE_MS / 1000} s.\n`,
+        `without the relay, with a listener that does nothing, and with the relay, each in a fresh process, in rotating order, ${REPETITIONS} times each; \`process.cpuUsage()\` around the ${MEASURE_MS / 1000} s.\n`,
     );
     console.log('| figure | measured |');
     console.log('| --- | ---: |');
     console.log(`| instance CPU without the relay (median; runs: ${baseline.map((ms) => ms.toFixed(0)).join(', ')} ms) | ${median(baseline).toFixed(0)} ms |`);
+    console.log(`| instance CPU with a listener that does nothing (median; runs: ${listened.map((ms) => ms.toFixed(0)).join(', ')} ms) | ${median(listened).toFixed(0)} ms |`);
     console.log(`| instance CPU with the relay (median; runs: ${relayed.map((ms) => ms.toFixed(0)).join(', ')} ms) | ${median(relayed).toFixed(0)} ms |`);
     console.log(`| the relay's cost: share of one core | ${(shareOfCore * 100).toFixed(2)}% |`);
+    console.log(`| of which core building events for a listener: share of one core | ${(((median(listened) - median(baseline)) / wall) * 100).toFixed(2)}% |`);
     console.log(`| the relay's cost: share of the instance's own CPU time | ${(shareOfInstance * 100).toFixed(1)}% |`);
     console.log(`| stream entries written in ${MEASURE_MS / 1000 + WARMUP_MS / 1000} s | ${entries} |`);
     console.log(`| stream at its cap (1,000 entries), at this load: \`MEMORY USAGE\` (XLEN ${mem.steadyLength}) | ${mib(mem.steady)} |`);
@@ -265,5 +273,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3] as 'relay' | 'baseline', process.argv[4]!);
+if (process.argv[2] === '--child') await child(process.argv[3] as Mode, process.argv[4]!);
 else await main();

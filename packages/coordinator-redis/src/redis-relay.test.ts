@@ -229,6 +229,29 @@ describe.skipIf(!redisServerInstalled)('relayToRedis and RedisDashboardSource wi
     expect(lines[1]).toMatch(/^\[@taskbuffer\/coordinator-redis\] relayToRedis \(web-1\): Redis is available again after \d+ ms\.$/);
   });
 
+  it('logs a server that refuses the connection for good and throws nothing into the manager', async () => {
+    // A server of its own that wants a password (set after start: the start-up check pings without one).
+    const guarded = await RedisServer.start();
+    cleanups.push(() => guarded.stop());
+    const admin = createClient({ url: guarded.url });
+    await admin.connect();
+    await admin.sendCommand(['CONFIG', 'SET', 'requirepass', 'secret']);
+    admin.destroy();
+    const lines: string[] = [];
+    const logger = { warn: (line: string) => lines.push(line), info: (line: string) => lines.push(line) };
+    const made = new TaskManager({ instanceId: 'locked-out' });
+    cleanups.push(() => made.stop());
+    made.addTask(new Task({ name: 'job', taskFunction: () => 1 }));
+    const relayed = relayToRedis(made, { url: guarded.url, logger, commandTimeoutMs: 500 });
+    await made.triggerTaskByName('job');
+    await relayed.flush();
+    await relayed.close();
+    expect(lines.some((line) => line.includes('relayToRedis (locked-out)') && /password/.test(line))).toBe(true);
+    const merged = new RedisDashboardSource({ url: guarded.url, logger, commandTimeoutMs: 500 });
+    cleanups.push(() => merged.close());
+    await expect(merged.getSnapshot()).rejects.toThrow(/password/);
+  });
+
   it('keeps the stream at its cap', async () => {
     const { keyPrefix, relay, manager } = cluster();
     const made = manager('busy');

@@ -33,6 +33,8 @@ export class RelayLink {
   readonly #options: RelayLinkOptions;
   readonly #session: RedisSession;
   #starting: Promise<void> | undefined;
+  /** The server refused the connection for good: every command fails with this. */
+  #refused: RedisCoordinatorError | undefined;
 
   constructor(options: RelayLinkOptions) {
     this.#options = options;
@@ -67,8 +69,6 @@ export class RelayLink {
     });
     return this.#starting;
   }
-
-  #refused: RedisCoordinatorError | undefined;
 
   /** Sends one command; rejects with a `RedisCoordinatorError` saying what failed. */
   async send(args: string[]): Promise<unknown> {

@@ -12,7 +12,12 @@ export interface IDistributedTaskRequest {
   taskExecutionTimeout: number;
   /** How many instances may run this tick at once (1: exactly one). */
   taskExecutionParallel: number;
-  status: 'requesting' | 'gotRejected' | 'failed' | 'succeeded';
+  /**
+   * `requesting` while asking; then how the tick ended on this instance:
+   * `succeeded`, `failed`, `cancelled` (granted, then stopped before or while
+   * it ran) or `gotRejected` (not granted).
+   */
+  status: 'requesting' | 'gotRejected' | 'failed' | 'succeeded' | 'cancelled';
 }
 
 /** The coordinator's answer to one request. */
@@ -25,6 +30,12 @@ export interface IDistributedTaskRequestResult {
   reason: string;
   /** Whether this instance runs the tick. */
   shouldTrigger: boolean;
+  /**
+   * The fencing number of a granted tick, when the coordinator hands one out:
+   * it grows with every grant for the task, so a side effect can refuse a
+   * writer holding an older one. The run sees it as `context.fence`.
+   */
+  fence?: number;
 }
 
 /**
@@ -36,8 +47,17 @@ export abstract class AbstractDistributedCoordinator {
   abstract fireDistributedTaskRequest(
     request: IDistributedTaskRequest,
   ): Promise<IDistributedTaskRequestResult>;
-  /** Records how a run ended (`succeeded` or `failed`). */
+  /** Records how a run ended (`succeeded`, `failed` or `cancelled`). */
   abstract updateDistributedTaskRequest(request: IDistributedTaskRequest): Promise<void>;
+  /**
+   * Hands back a tick this instance was granted but never started (it was
+   * stopping), so that another instance may still claim and run it. A
+   * coordinator that cannot re-grant a tick records it as `cancelled`, which
+   * is what this default does.
+   */
+  abandonDistributedTaskRequest(request: IDistributedTaskRequest): Promise<void> {
+    return this.updateDistributedTaskRequest({ ...request, status: 'cancelled' });
+  }
   abstract start(): Promise<void>;
   abstract stop(): Promise<void>;
 }
@@ -57,6 +77,8 @@ export class InMemoryCoordinator extends AbstractDistributedCoordinator {
       /** Answers given for `tick`, by request id. */
       answers: Map<string, IDistributedTaskRequestResult>;
       outcome?: { requestResponseId: string; status: IDistributedTaskRequest['status'] };
+      /** The holder handed the tick back before running it: the next claim of it is granted. */
+      abandoned?: boolean;
     }
   >();
   #fence = 0;
@@ -73,13 +95,13 @@ export class InMemoryCoordinator extends AbstractDistributedCoordinator {
       reason,
       shouldTrigger,
     });
-    if (state !== undefined && request.taskExecutionTime <= state.tick) {
+    if (state !== undefined && request.taskExecutionTime <= state.tick && !(state.abandoned && request.taskExecutionTime === state.tick)) {
       const refused = answer(false, 0, state.tick === request.taskExecutionTime ? 'tick already claimed' : 'a later tick was claimed');
       if (state.tick === request.taskExecutionTime) state.answers.set(request.requestResponseId, refused);
       return refused;
     }
     const fence = ++this.#fence;
-    const granted = answer(true, fence, 'claimed');
+    const granted = { ...answer(true, fence, 'claimed'), fence };
     this.#tasks.set(request.taskName, {
       tick: request.taskExecutionTime,
       fence,
@@ -93,6 +115,21 @@ export class InMemoryCoordinator extends AbstractDistributedCoordinator {
     if (state?.tick === request.taskExecutionTime && state.answers.get(request.requestResponseId)?.shouldTrigger) {
       state.outcome = { requestResponseId: request.requestResponseId, status: request.status };
     }
+  }
+
+  override async abandonDistributedTaskRequest(request: IDistributedTaskRequest): Promise<void> {
+    const state = this.#tasks.get(request.taskName);
+    if (
+      state === undefined ||
+      state.tick !== request.taskExecutionTime ||
+      state.outcome !== undefined ||
+      state.answers.get(request.requestResponseId)?.shouldTrigger !== true
+    ) {
+      return;
+    }
+    state.abandoned = true;
+    state.answers.clear();
+    state.outcome = { requestResponseId: request.requestResponseId, status: 'cancelled' };
   }
 
   /** How the latest granted run of a task ended, as reported by `updateDistributedTaskRequest`. */

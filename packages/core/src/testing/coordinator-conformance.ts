@@ -117,6 +117,65 @@ export function describeCoordinatorConformance(name: string, options: Coordinato
       expect((await second!.fireDistributedTaskRequest(request('i1', task, tick))).shouldTrigger).toBe(false);
     });
 
+    it('hands a fencing number that grows with every grant, when it gives one', async () => {
+      const base = Math.floor(Date.now() / 1000) * 1000;
+      const [first] = coordinators;
+      const one = await first!.fireDistributedTaskRequest(request('i0', task, base));
+      const two = await first!.fireDistributedTaskRequest(request('i0', task, base + 1000));
+      expect(one.shouldTrigger && two.shouldTrigger).toBe(true);
+      if (one.fence !== undefined || two.fence !== undefined) {
+        expect(two.fence).toBeGreaterThan(one.fence!);
+      }
+    });
+
+    describe('abandonDistributedTaskRequest', () => {
+      it('lets another instance claim a tick its holder handed back before running it', async () => {
+        const tick = Math.floor(Date.now() / 1000) * 1000;
+        const [first, second, third] = coordinators;
+        const claim = request('i0', task, tick);
+        const granted = await first!.fireDistributedTaskRequest(claim);
+        expect(granted.shouldTrigger).toBe(true);
+        expect((await second!.fireDistributedTaskRequest(request('i1', task, tick))).shouldTrigger).toBe(false);
+        await first!.abandonDistributedTaskRequest({ ...claim, status: 'cancelled' });
+        const regranted = await second!.fireDistributedTaskRequest(request('i1', task, tick));
+        expect(regranted.shouldTrigger).toBe(true);
+        if (granted.fence !== undefined) expect(regranted.fence).toBeGreaterThan(granted.fence);
+        // Handed back once: the new holder keeps it.
+        expect((await third!.fireDistributedTaskRequest(request('i2', task, tick))).shouldTrigger).toBe(false);
+      });
+
+      it('ignores a hand-back from an instance that does not hold the tick', async () => {
+        const tick = Math.floor(Date.now() / 1000) * 1000;
+        const [first, second, third] = coordinators;
+        expect((await first!.fireDistributedTaskRequest(request('i0', task, tick))).shouldTrigger).toBe(true);
+        const refused = request('i1', task, tick);
+        expect((await second!.fireDistributedTaskRequest(refused)).shouldTrigger).toBe(false);
+        await second!.abandonDistributedTaskRequest({ ...refused, status: 'cancelled' });
+        expect((await third!.fireDistributedTaskRequest(request('i2', task, tick))).shouldTrigger).toBe(false);
+      });
+
+      it('ignores a hand-back after the run has recorded its outcome', async () => {
+        const tick = Math.floor(Date.now() / 1000) * 1000;
+        const [first, second] = coordinators;
+        const claim = request('i0', task, tick);
+        expect((await first!.fireDistributedTaskRequest(claim)).shouldTrigger).toBe(true);
+        await first!.updateDistributedTaskRequest({ ...claim, status: 'succeeded' });
+        await first!.abandonDistributedTaskRequest({ ...claim, status: 'cancelled' });
+        expect((await second!.fireDistributedTaskRequest(request('i1', task, tick))).shouldTrigger).toBe(false);
+      });
+
+      it('ignores a hand-back of a tick that a later one superseded', async () => {
+        const tick = Math.floor(Date.now() / 1000) * 1000;
+        const [first, second] = coordinators;
+        const old = request('i0', task, tick - 1000);
+        expect((await first!.fireDistributedTaskRequest(old)).shouldTrigger).toBe(true);
+        expect((await second!.fireDistributedTaskRequest(request('i1', task, tick))).shouldTrigger).toBe(true);
+        await first!.abandonDistributedTaskRequest({ ...old, status: 'cancelled' });
+        expect((await first!.fireDistributedTaskRequest(request('i0', task, tick))).shouldTrigger).toBe(false);
+        expect((await second!.fireDistributedTaskRequest(request('i2', task, tick - 1000))).shouldTrigger).toBe(false);
+      });
+    });
+
     it('accepts the outcome of a run', async () => {
       const tick = Math.floor(Date.now() / 1000) * 1000;
       const [first] = coordinators;

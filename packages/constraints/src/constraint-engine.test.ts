@@ -631,7 +631,7 @@ describe('TaskManager with TaskConstraintGroup', () => {
       manager.addAndScheduleTask(make('report'), '* * * * * *');
       await manager.start();
       await vi.advanceTimersByTimeAsync(10_000);
-      await manager.stop();
+      await manager.stop({ timeoutMs: 0 });
       await vi.runAllTimersAsync();
       expect(recorder.starts.length).toBeGreaterThanOrEqual(4);
       expect(recorder.maxRunning).toBe(1);

@@ -31,9 +31,14 @@ export function describeThrown(value: unknown): string {
   }
 }
 
+/** The `TypeError` that {@link invalidOption} throws, for APIs that reject instead. */
+export function invalidOptionError(option: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`Expected \`${option}\` to be ${expected}, got ${describeValue(value)}`);
+}
+
 /** Throws a `TypeError` naming the option, what it expects and what it got. */
 export function invalidOption(option: string, expected: string, value: unknown): never {
-  throw new TypeError(`Expected \`${option}\` to be ${expected}, got ${describeValue(value)}`);
+  throw invalidOptionError(option, expected, value);
 }
 
 /** Base class of every error the library throws on purpose. */

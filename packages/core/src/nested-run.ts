@@ -2,9 +2,9 @@ import type { AnyTask } from './ports.js';
 import type { ITaskRunContext } from './types.js';
 
 /**
- * The key of a run context's own signal: `undefined` when nothing can abort
- * the run (no timeout, no caller's signal), so that composite tasks pass no
- * signal on, and their tasks keep the plain path, when there is nothing to pass.
+ * The key of a run context's own signal, which composite tasks pass on to the
+ * tasks they start, so that a timeout, a caller's abort or a stopping manager
+ * reaches those too. Made when first read, like `context.signal`.
  */
 export const kRunSignal = Symbol('taskbuffer.runSignal');
 

@@ -50,6 +50,8 @@ export interface ConstraintEnginePort {
   run(task: AnyTask, input: unknown, options?: { signal?: AbortSignal }): Promise<unknown>;
   /** Rejects every trigger still waiting and clears timers. */
   stop(reason: string): void;
+  /** How many triggers of this engine wait in line now (`manager.waiting` reads it). */
+  readonly waiting?: number;
 }
 
 /**

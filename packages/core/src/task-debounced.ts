@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from './clock.js';
 import { TaskAbortedError, invalidOption } from './errors.js';
 import { addAbortListener } from './abort-listeners.js';
-import { createDeferred } from './internal.js';
+import { createDeferred, kWaitingCalls, triggerOptionsError } from './internal.js';
 import { type SharedRunCaller, runShared } from './shared-run.js';
 import { Task, type ITaskOptions } from './task.js';
 import type { ITaskStepDefinition, ITriggerOptions, TriggerArguments, TriggerResult } from './types.js';
@@ -57,6 +57,10 @@ export class TaskDebounced<
 
   override trigger(...args: TriggerArguments<TInput>): Promise<TriggerResult<TResult, TCatch>>;
   override trigger(input?: unknown, options?: ITriggerOptions): Promise<TriggerResult<TResult, TCatch>> {
+    if (options !== undefined) {
+      const invalid = triggerOptionsError(options);
+      if (invalid !== undefined) return Promise.reject(invalid);
+    }
     const signal = options?.signal;
     if (signal?.aborted) {
       if (options?.onFinished !== undefined) queueMicrotask(options.onFinished);
@@ -76,6 +80,11 @@ export class TaskDebounced<
     this.#waiting.push(caller);
     this.#restartTimer();
     return caller.deferred.promise;
+  }
+
+  /** @internal */
+  override get [kWaitingCalls](): number {
+    return this.#waiting.length + super[kWaitingCalls];
   }
 
   /** Whether triggers are waiting for the quiet period to end. */

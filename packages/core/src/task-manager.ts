@@ -1,8 +1,31 @@
-import { Subject } from 'rxjs';
+import { BehaviorSubject, type Observable, Subject } from 'rxjs';
 import { type Clock, systemClock } from './clock.js';
 import type { AbstractDistributedCoordinator, IDistributedTaskRequest } from './distributed-coordination.js';
-import { MissingPortError, TaskNotFoundError, TaskbufferError, invalidOption } from './errors.js';
-import { kAttachSink, kDetachSink, kEmit, kScheduleInfo, toError } from './internal.js';
+import {
+  MissingPortError,
+  TaskAbortedError,
+  TaskCancelledError,
+  TaskNotFoundError,
+  TaskbufferError,
+  invalidOption,
+  invalidOptionError as typeError,
+} from './errors.js';
+import {
+  type InternalTriggerOptions,
+  type RunInfo,
+  isAbortSignal,
+  kAbortRuns,
+  kActiveRuns,
+  kAddIdleListener,
+  kAttachSink,
+  kDetachSink,
+  kEmit,
+  kRemoveIdleListener,
+  kRunInfo,
+  kScheduleInfo,
+  kWaitingCalls,
+  toError,
+} from './internal.js';
 import { validateClock } from './validation.js';
 import type {
   AnyTask,
@@ -19,11 +42,13 @@ import type { TaskInput, TaskResult } from './task.js';
 import type { IScheduledRun, IScheduledTaskInfo, ITaskEvent, ITaskExecutionReport, ITaskMetadata } from './types.js';
 
 /**
- * The input arguments of a manager trigger: the input may be left out only
- * when the task function accepts `undefined` (or does not declare its type).
+ * The arguments of a manager trigger after the task: the input, which may be
+ * left out only when the task function accepts `undefined` (or does not
+ * declare its type), then the trigger's options.
  */
-export type TaskInputArguments<TTask extends AnyTask> =
-  undefined extends TaskInput<TTask> ? [input?: TaskInput<TTask>] : [input: TaskInput<TTask>];
+export type TaskInputArguments<TTask extends AnyTask> = undefined extends TaskInput<TTask>
+  ? [input?: TaskInput<TTask>, options?: ITaskManagerTriggerOptions]
+  : [input: TaskInput<TTask>, options?: ITaskManagerTriggerOptions];
 
 /** Options of `new TaskManager()`; every one is optional. */
 export interface ITaskManagerOptions {
@@ -35,6 +60,54 @@ export interface ITaskManagerOptions {
   instanceId?: string;
   /** Where time comes from. @default systemClock */
   clock?: Clock;
+}
+
+/**
+ * Where a manager is in its life: `new` until the first `start()` or `stop()`,
+ * `starting` while the coordinator and the scheduler start, `started`,
+ * `stopping` while `stop()` drains the runs under way, then `stopped`
+ * (`start()` may begin again from there).
+ */
+export type TaskManagerState = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+/** Options of `manager.stop()`. */
+export interface ITaskManagerStopOptions {
+  /**
+   * How long to wait for the runs under way (and the triggers still to run)
+   * before their signals abort with a `TaskCancelledError`; after that the
+   * manager waits at most 1 s more for them to return. `0` waits for nothing:
+   * runs under way go on to their end on their own.
+   * @default 30_000
+   */
+  timeoutMs?: number;
+}
+
+/** Options of one trigger through the manager. */
+export interface ITaskManagerTriggerOptions {
+  /**
+   * Cancels this trigger: already aborted, it rejects with `TaskAbortedError`
+   * without running; aborted while it waits on a constraint group, it leaves
+   * the line at once; aborted while it runs, the run's signal aborts.
+   */
+  signal?: AbortSignal;
+}
+
+/** How long `stop()` waits for runs to return once it has aborted their signals. */
+const ABORT_GRACE_MS = 1_000;
+const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+
+/** One scheduled tick on its way: claimed (maybe), run, its outcome recorded. */
+interface TickRun {
+  readonly task: AnyTask;
+  readonly info: RunInfo;
+  /** Correlates the engine's `execute` with the tick. */
+  readonly signal: AbortSignal;
+  /** The claim, when a coordinator decides the tick. */
+  request: IDistributedTaskRequest | undefined;
+  /** claiming → waiting (granted, in the constraints' line) → running → done; or handedBack. */
+  phase: 'claiming' | 'waiting' | 'running' | 'handedBack' | 'done';
+  /** The outcome was sent to the coordinator (or the tick was handed back). */
+  settled: boolean;
 }
 
 /** The manager's tasks by name. */
@@ -100,6 +173,23 @@ export class TaskManager {
   #started = false;
   #generation = 0;
   #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  readonly #state = new BehaviorSubject<TaskManagerState>('new');
+  /** Scheduled ticks between the scheduler's call and their recorded outcome. */
+  readonly #ticks = new Set<TickRun>();
+  readonly #ticksBySignal = new Map<AbortSignal, TickRun>();
+  /** How many times the engine has started a run: tells a trigger admitted at once from one that waits. */
+  #executions = 0;
+  /** Triggers that did not start at once through the engine and have not settled. */
+  #pendingConstrained = 0;
+  #idleWaiters: Array<() => void> | undefined;
+  /** The runs under way were told to abort (stop() timed out): their failures are cancellations. */
+  #abortedRuns = false;
+  readonly #checkIdle = (): void => this.#resolveIdleWaiters();
+  readonly #constrainedSettled = (): void => {
+    this.#pendingConstrained--;
+    this.#resolveIdleWaiters();
+  };
   readonly #engineHost: ConstraintEngineHost;
   readonly #schedulerHost: SchedulerHost;
 
@@ -126,7 +216,14 @@ export class TaskManager {
     this.clock = clock === undefined ? systemClock : validateClock('clock', clock);
     this.#engineHost = {
       clock: this.clock,
-      execute: (task, input, onFinished, options) => task.trigger(input, { onFinished, signal: options?.signal }),
+      execute: (task, input, onFinished, options) => {
+        this.#executions++;
+        const signal = options?.signal;
+        if (signal === undefined) return task.trigger(input, { onFinished });
+        const tick = this.#ticksBySignal.size === 0 ? undefined : this.#ticksBySignal.get(signal);
+        if (tick !== undefined) return this.#startTick(tick, onFinished);
+        return task.trigger(input, { onFinished, signal });
+      },
       emit: (task, type, fields) => task[kEmit](type, fields),
     };
     this.#schedulerHost = {
@@ -169,6 +266,7 @@ export class TaskManager {
   #register(task: AnyTask): void {
     this.taskMap.set(task);
     if (this.#forwarding) task[kAttachSink](this.taskSubject);
+    if (this.#idleWaiters !== undefined) task[kAddIdleListener](this.#checkIdle);
     if (this.scheduler !== undefined) {
       const scheduler = this.scheduler;
       const name = task.name;
@@ -178,13 +276,19 @@ export class TaskManager {
 
   /** Removes a task (and its schedule); its events stop reaching `taskSubject`. */
   removeTask(taskOrName: AnyTask | string): boolean {
+    if (typeof taskOrName !== 'string' && (typeof taskOrName !== 'object' || taskOrName === null)) {
+      invalidOption('taskOrName', 'a Task or the name of one', taskOrName);
+    }
     const name = typeof taskOrName === 'string' ? taskOrName : taskOrName.name;
     const task = this.taskMap.get(name);
     if (task === undefined || (typeof taskOrName !== 'string' && task !== taskOrName)) return false;
     this.taskMap.delete(name);
     task[kDetachSink](this.taskSubject);
+    task[kRemoveIdleListener](this.#checkIdle);
     this.scheduler?.unschedule(name);
     task[kScheduleInfo] = undefined;
+    // Its runs no longer count as the manager's.
+    this.#resolveIdleWaiters();
     return true;
   }
 
@@ -195,38 +299,75 @@ export class TaskManager {
   /**
    * Triggers a task through the constraint groups. Takes the task's input
    * type; resolves with its result, or `undefined` when a constraint group's
-   * `shouldExecute` said no.
+   * `shouldExecute` said no. `options.signal` cancels this trigger.
    */
   triggerTask<TTask extends AnyTask>(
     task: TTask,
-    ...input: TaskInputArguments<TTask>
+    ...args: TaskInputArguments<TTask>
   ): Promise<TaskResult<TTask> | undefined>;
-  triggerTask(task: AnyTask, input?: unknown): Promise<unknown> {
-    return this.triggerTaskConstrained(task, input);
+  triggerTask(task: AnyTask, input?: unknown, options?: ITaskManagerTriggerOptions): Promise<unknown> {
+    return this.triggerTaskConstrained(task, input, options);
   }
 
   /**
    * Triggers a registered task by name; rejects with `TaskNotFoundError` for
    * an unknown name. A name says nothing of the task's types: the input is
-   * not checked and the result is `any`.
+   * not checked and the result is `any`. `options.signal` cancels this trigger.
    */
-  triggerTaskByName(name: string, input?: unknown): Promise<any> {
+  triggerTaskByName(name: string, input?: unknown, options?: ITaskManagerTriggerOptions): Promise<any> {
+    if (typeof name !== 'string') return Promise.reject(typeError('name', 'a task name (string)', name));
     const task = this.taskMap.get(name);
     if (task === undefined) return Promise.reject(new TaskNotFoundError(name));
-    return this.triggerTaskConstrained(task, input);
+    return this.triggerTaskConstrained(task, input, options);
   }
 
   /**
    * Runs a task once every applicable constraint group admits it. Resolves
    * with the result, or `undefined` when a `shouldExecute` said no.
+   * `options.signal` cancels this trigger: see `ITaskManagerTriggerOptions`.
+   * Bad arguments reject with a `TypeError` before anything starts.
    */
   triggerTaskConstrained<TTask extends AnyTask>(
     task: TTask,
-    ...input: TaskInputArguments<TTask>
+    ...args: TaskInputArguments<TTask>
   ): Promise<TaskResult<TTask> | undefined>;
-  triggerTaskConstrained(task: AnyTask, input?: unknown): Promise<unknown> {
-    if (this.#engine === undefined || this.constraintGroups.length === 0) return task.trigger(input);
-    return this.#engine.run(task, input);
+  triggerTaskConstrained(task: AnyTask, input?: unknown, options?: ITaskManagerTriggerOptions): Promise<unknown> {
+    if (typeof task !== 'object' || task === null || typeof task.trigger !== 'function') {
+      return Promise.reject(typeError('task', 'a Task', task));
+    }
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      if (typeof options !== 'object' || options === null) {
+        return Promise.reject(typeError('options', 'an object such as `{ signal }`', options));
+      }
+      signal = options.signal;
+      if (signal !== undefined) {
+        if (!isAbortSignal(signal)) return Promise.reject(typeError('signal', 'an AbortSignal', signal));
+        if (signal.aborted) return Promise.reject(new TaskAbortedError(task.name, signal.reason));
+      }
+    }
+    const engine = this.#engine;
+    if (engine === undefined || this.constraintGroups.length === 0) {
+      return signal === undefined ? task.trigger(input) : task.trigger(input, { signal });
+    }
+    return this.#runConstrained(engine, task, input, signal === undefined ? undefined : { signal });
+  }
+
+  /** Runs a trigger through the engine, keeping count of those that do not start at once. */
+  #runConstrained(
+    engine: ConstraintEnginePort,
+    task: AnyTask,
+    input: unknown,
+    options: { signal?: AbortSignal } | undefined,
+  ): Promise<unknown> {
+    const executions = this.#executions;
+    const promise = engine.run(task, input, options);
+    if (this.#executions === executions) {
+      // It waits (or its shouldExecute answers later): idle only once it has settled.
+      this.#pendingConstrained++;
+      promise.then(this.#constrainedSettled, this.#constrainedSettled);
+    }
+    return promise;
   }
 
   /**
@@ -356,15 +497,123 @@ export class TaskManager {
   // Lifecycle
   // -------------------------------------------------------------------------
 
-  /** Starts the coordinator and the scheduler. */
+  /** Where the manager is in its life; see {@link TaskManagerState}. */
+  get state(): TaskManagerState {
+    return this.#state.value;
+  }
+
+  /**
+   * The manager's state, now and at every change: emits the current state to
+   * each new subscriber, then `starting`, `started`, `stopping`, `stopped`…
+   * `stopped` comes once every run has ended and the coordinator has stopped,
+   * after the last task event was forwarded.
+   *
+   * @example manager.stateChanges.subscribe((state) => state === 'stopped' && closeStreams())
+   */
+  get stateChanges(): Observable<TaskManagerState> {
+    return this.#state.asObservable();
+  }
+
+  /** Runs under way of the tasks added to this manager. */
+  get running(): number {
+    let count = 0;
+    for (const task of this.taskMap) count += task[kActiveRuns];
+    return count;
+  }
+
+  /**
+   * Work accepted that has not started: triggers waiting in a constraint
+   * group's line, scheduled ticks waiting for the
+   * coordinator's answer, calls waiting in a buffered task's line or in a
+   * debounce period.
+   */
+  get waiting(): number {
+    let count = this.#engine?.waiting ?? 0;
+    for (const tick of this.#ticks) if (tick.phase === 'claiming') count++;
+    for (const task of this.taskMap) count += task[kWaitingCalls];
+    return count;
+  }
+
+  /**
+   * Resolves once nothing runs or waits (see `running` and `waiting`) and the
+   * outcome of every scheduled tick has been recorded; at once when that is so
+   * already.
+   */
+  onIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#addIdleWaiter(resolve));
+  }
+
+  #isIdle(): boolean {
+    if (this.#pendingConstrained > 0 || this.#ticks.size > 0) return false;
+    for (const task of this.taskMap) if (task[kActiveRuns] > 0 || task[kWaitingCalls] > 0) return false;
+    return true;
+  }
+
+  #addIdleWaiter(waiter: () => void): void {
+    if (this.#idleWaiters === undefined) {
+      this.#idleWaiters = [];
+      for (const task of this.taskMap) task[kAddIdleListener](this.#checkIdle);
+    }
+    this.#idleWaiters.push(waiter);
+  }
+
+  #removeIdleWaiter(waiter: () => void): void {
+    const waiters = this.#idleWaiters;
+    if (waiters === undefined) return;
+    const index = waiters.indexOf(waiter);
+    if (index !== -1) waiters.splice(index, 1);
+    if (waiters.length === 0) this.#dropIdleWaiters();
+  }
+
+  #dropIdleWaiters(): void {
+    this.#idleWaiters = undefined;
+    for (const task of this.taskMap) task[kRemoveIdleListener](this.#checkIdle);
+  }
+
+  #resolveIdleWaiters(): void {
+    const waiters = this.#idleWaiters;
+    if (waiters === undefined || !this.#isIdle()) return;
+    this.#dropIdleWaiters();
+    for (const waiter of waiters) waiter();
+  }
+
+  /** Resolves `true` once idle, or `false` after `ms`. */
+  #waitIdle(ms: number): Promise<boolean> {
+    if (this.#isIdle()) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      let timer: unknown;
+      const onIdle = () => {
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        resolve(true);
+      };
+      if (Number.isFinite(ms)) {
+        timer = this.clock.setTimeout(() => {
+          this.#removeIdleWaiter(onIdle);
+          resolve(false);
+        }, ms);
+      }
+      this.#addIdleWaiter(onIdle);
+    });
+  }
+
+  #setState(state: TaskManagerState): void {
+    if (this.#state.value !== state) this.#state.next(state);
+  }
+
+  /** Starts the coordinator and the scheduler. After `stop()`, starts them again. */
   start(): Promise<void> {
+    // A start during a drain waits for the stop to end first.
+    if (this.#stopping !== undefined) return this.#stopping.catch(ignore).then(() => this.start());
     if (this.#started) return this.#starting ?? Promise.resolve();
     this.#started = true;
+    this.#abortedRuns = false;
     const generation = ++this.#generation;
     if (!this.#forwarding) {
       this.#forwarding = true;
       for (const task of this.taskMap) task[kAttachSink](this.taskSubject);
     }
+    this.#setState('starting');
     const starting = (async () => {
       await this.distributedCoordinator?.start();
       // stop() was called while the coordinator started: the scheduler stays off.
@@ -375,26 +624,69 @@ export class TaskManager {
     starting.then(
       () => {
         if (this.#starting === starting) this.#starting = undefined;
+        if (generation === this.#generation) this.#setState('started');
       },
       () => {
         if (this.#starting === starting) this.#starting = undefined;
-        if (generation === this.#generation) this.#started = false;
+        if (generation === this.#generation) {
+          this.#started = false;
+          this.#setState('stopped');
+        }
       },
     );
     return starting;
   }
 
   /**
-   * Stops the scheduler and the coordinator, rejects triggers still waiting on
-   * constraints, and stops forwarding task events. Runs already under way go
-   * on to their end. Safe to call while `start()` is still in progress.
+   * Stops the manager without losing work:
+   *
+   * 1. the scheduler stops (no new ticks);
+   * 2. scheduled ticks the coordinator granted that have not started are
+   *    handed back to it (another instance may still run them); every other
+   *    trigger still waiting on a constraint group rejects with
+   *    `TaskCancelledError`;
+   * 3. the runs under way are waited for, up to `timeoutMs` (default 30 s);
+   *    at the timeout their signals abort with a `TaskCancelledError` and the
+   *    manager waits at most 1 s more. A run that ignores its signal is then
+   *    left to end on its own: its tick is recorded as `cancelled`, and its
+   *    events are no longer forwarded;
+   * 4. once the last run has ended and its outcome is recorded, the
+   *    coordinator stops, and `taskSubject` stops receiving task events.
+   *
+   * A second call while stopping returns the same promise. `timeoutMs: 0`
+   * waits for nothing (runs under way go on to their end on their own).
+   * Rejects with a `TypeError` for a `timeoutMs` that is not a number ≥ 0.
    */
-  async stop(): Promise<void> {
+  stop(options?: ITaskManagerStopOptions): Promise<void> {
+    let timeoutMs = DEFAULT_STOP_TIMEOUT_MS;
+    if (options !== undefined) {
+      if (typeof options !== 'object' || options === null) {
+        return Promise.reject(typeError('options', 'an object such as `{ timeoutMs }`', options));
+      }
+      if (options.timeoutMs !== undefined) {
+        timeoutMs = options.timeoutMs;
+        if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+          return Promise.reject(typeError('timeoutMs', 'a number of milliseconds >= 0', timeoutMs));
+        }
+      }
+    }
+    if (this.#stopping !== undefined) return this.#stopping;
+    const stopping = this.#stop(timeoutMs);
+    this.#stopping = stopping;
+    const done = () => {
+      if (this.#stopping === stopping) this.#stopping = undefined;
+    };
+    stopping.then(done, done);
+    return stopping;
+  }
+
+  async #stop(timeoutMs: number): Promise<void> {
     this.#generation++;
     this.#started = false;
+    this.#setState('stopping');
     const starting = this.#starting;
     this.#starting = undefined;
-    if (starting !== undefined) await starting.catch(() => {});
+    if (starting !== undefined) await starting.catch(ignore);
     let failure: { error: unknown } | undefined;
     const attempt = async (step: () => unknown) => {
       try {
@@ -404,10 +696,27 @@ export class TaskManager {
       }
     };
     await attempt(() => this.scheduler?.stop());
+    // Granted ticks that wait on constraints go back to the coordinator; the engine then drops them with the rest.
+    const handingBack: Promise<void>[] = [];
+    for (const tick of this.#ticks) if (tick.phase === 'waiting') handingBack.push(this.#handBack(tick));
     await attempt(() => this.#engine?.stop('the TaskManager was stopped'));
+    await Promise.all(handingBack);
+    if (timeoutMs > 0 && !(await this.#waitIdle(timeoutMs))) {
+      // Triggers made during the drain that still wait, then the runs under way.
+      await attempt(() => this.#engine?.stop('the TaskManager was stopped'));
+      this.#abortedRuns = true;
+      for (const task of this.taskMap) {
+        task[kAbortRuns](new TaskCancelledError(task.name, `the TaskManager stopped after waiting ${timeoutMs} ms for the run to end`));
+      }
+      if (!(await this.#waitIdle(ABORT_GRACE_MS))) {
+        // Runs that ignore their signal: their ticks are over as far as the cluster is concerned.
+        await Promise.all([...this.#ticks].map((tick) => this.#recordOutcome(tick, 'cancelled')));
+      }
+    }
     await attempt(() => this.distributedCoordinator?.stop());
     this.#forwarding = false;
     for (const task of this.taskMap) task[kDetachSink](this.taskSubject);
+    this.#setState('stopped');
     if (failure !== undefined) throw failure.error;
   }
 
@@ -421,18 +730,57 @@ export class TaskManager {
     return this.scheduler;
   }
 
+  // -------------------------------------------------------------------------
+  // Scheduled ticks
+  // -------------------------------------------------------------------------
+
   #runScheduled(taskName: string, tick: ScheduledTick, control?: ScheduledRunControl): Promise<void> {
     const task = this.taskMap.get(taskName);
     if (task === undefined) return Promise.resolve();
     const coordinator = this.distributedCoordinator;
     if (coordinator !== undefined) return this.#runCoordinated(task, coordinator, tick, control);
+    const info: RunInfo = { trigger: 'schedule', scheduledTime: tick.scheduledTime };
     // Many tasks can be due at one instant: no async frame on this path. A failure is on
     // the task's events and `lastError`; a tick never rejects into the scheduler.
     try {
-      return this.triggerTaskConstrained(task).then(ignore, ignore);
+      const engine = this.#engine;
+      if (engine === undefined || this.constraintGroups.length === 0) {
+        return task.trigger(undefined, { [kRunInfo]: info } as InternalTriggerOptions).then(ignore, ignore);
+      }
+      // Without a coordinator there is nothing to hand back: the tick is only known to `execute`.
+      const run = this.#newTick(task, info, false);
+      run.phase = 'waiting';
+      const forget = () => {
+        this.#ticksBySignal.delete(run.signal);
+      };
+      return this.#runConstrained(engine, task, undefined, { signal: run.signal }).then(forget, forget);
     } catch {
       return Promise.resolve();
     }
+  }
+
+  #newTick(task: AnyTask, info: RunInfo, tracked: boolean): TickRun {
+    const run: TickRun = {
+      task,
+      info,
+      signal: new AbortController().signal,
+      request: undefined,
+      phase: 'claiming',
+      settled: false,
+    };
+    if (tracked) this.#ticks.add(run);
+    this.#ticksBySignal.set(run.signal, run);
+    return run;
+  }
+
+  /** The engine admitted a scheduled tick: its run starts now, unless the tick was handed back meanwhile. */
+  #startTick(tick: TickRun, onFinished: () => void): Promise<unknown> {
+    if (tick.phase !== 'waiting') {
+      queueMicrotask(onFinished);
+      return Promise.reject(new TaskCancelledError(tick.task.name, 'the TaskManager was stopped'));
+    }
+    tick.phase = 'running';
+    return tick.task.trigger(undefined, { onFinished, [kRunInfo]: tick.info } as InternalTriggerOptions);
   }
 
   async #runCoordinated(
@@ -442,6 +790,7 @@ export class TaskManager {
     control: ScheduledRunControl | undefined,
   ): Promise<void> {
     const taskName = task.name;
+    const generation = this.#generation;
     // A claim waiting for the coordinator is not a run: the next ticks may claim meanwhile.
     control?.defer();
     const request: IDistributedTaskRequest = {
@@ -454,28 +803,83 @@ export class TaskManager {
       taskExecutionParallel: 1,
       status: 'requesting',
     };
-    let reason: string | undefined;
+    const run = this.#newTick(task, { trigger: 'schedule', scheduledTime: tick.scheduledTime }, true);
     try {
-      const result = await coordinator.fireDistributedTaskRequest(request);
-      if (!result.shouldTrigger) reason = `distributed coordinator: ${result.reason || 'not elected'}`;
-    } catch (error) {
-      reason = `distributed coordinator failed: ${toError(error).message}`;
+      let reason: string | undefined;
+      let fence: number | undefined;
+      try {
+        const result = await coordinator.fireDistributedTaskRequest(request);
+        if (!result.shouldTrigger) reason = `distributed coordinator: ${result.reason || 'not elected'}`;
+        else fence = result.fence;
+      } catch (error) {
+        reason = `distributed coordinator failed: ${toError(error).message}`;
+      }
+      if (reason !== undefined) {
+        this.#schedulerHost.reportSkippedTick(taskName, tick, reason);
+        return;
+      }
+      run.request = request;
+      if (fence !== undefined) (run as { info: RunInfo }).info = { ...run.info, fence };
+      // The manager began stopping while the claim was on its way: the tick goes back unstarted.
+      if (generation !== this.#generation) {
+        await this.#handBack(run);
+        return;
+      }
+      // A run of the task started while this claim waited (overlap: 'skip'): the scheduler reported
+      // the tick; another instance may still run it.
+      if (control !== undefined && !control.begin()) {
+        await this.#handBack(run, undefined);
+        return;
+      }
+      let failed = false;
+      try {
+        const engine = this.#engine;
+        if (engine === undefined || this.constraintGroups.length === 0) {
+          run.phase = 'running';
+          await task.trigger(undefined, { [kRunInfo]: run.info } as InternalTriggerOptions);
+        } else {
+          run.phase = 'waiting';
+          await this.#runConstrained(engine, task, undefined, { signal: run.signal });
+        }
+      } catch {
+        // The failure is on the task's events and `lastError`; a tick never rejects into the scheduler.
+        failed = true;
+      }
+      if (run.phase === 'handedBack') return;
+      if (run.phase === 'waiting') {
+        // Dropped from the constraints' line without running (stop(), a removed group): not this instance's tick any more.
+        await this.#handBack(run);
+        return;
+      }
+      await this.#recordOutcome(run, failed ? (this.#abortedRuns ? 'cancelled' : 'failed') : 'succeeded');
+    } finally {
+      run.phase = 'done';
+      this.#ticks.delete(run);
+      this.#ticksBySignal.delete(run.signal);
+      this.#resolveIdleWaiters();
     }
+  }
+
+  /** Gives a granted tick that never started back to the coordinator, so that another instance may run it. */
+  async #handBack(run: TickRun, reason: string | undefined = 'the TaskManager is stopping'): Promise<void> {
+    if (run.settled || run.request === undefined) return;
+    run.settled = true;
+    run.phase = 'handedBack';
     if (reason !== undefined) {
-      this.#schedulerHost.reportSkippedTick(taskName, tick, reason);
-      return;
+      this.#schedulerHost.reportSkippedTick(run.task.name, { scheduledTime: run.info.scheduledTime! }, `handed back to the distributed coordinator: ${reason}`);
     }
-    // A run of the task started while this claim waited (overlap: 'skip'); the scheduler reported the tick.
-    if (control !== undefined && !control.begin()) return;
-    let failed = false;
     try {
-      await this.triggerTaskConstrained(task);
+      await this.distributedCoordinator!.abandonDistributedTaskRequest({ ...run.request, status: 'cancelled' });
     } catch {
-      // The failure is on the task's events and `lastError`; a tick never rejects into the scheduler.
-      failed = true;
+      // Best effort: the coordinator's grace period still bounds the tick.
     }
+  }
+
+  async #recordOutcome(run: TickRun, status: 'succeeded' | 'failed' | 'cancelled'): Promise<void> {
+    if (run.settled || run.request === undefined) return;
+    run.settled = true;
     try {
-      await coordinator.updateDistributedTaskRequest({ ...request, status: failed ? 'failed' : 'succeeded' });
+      await this.distributedCoordinator!.updateDistributedTaskRequest({ ...run.request, status });
     } catch {
       // Recording the outcome is best effort; the run itself has happened.
     }

@@ -1,5 +1,6 @@
 import type { ITaskStepDefinition, ITriggerOptions, TriggerArguments, TriggerResult } from './types.js';
-import { abandonOnAbort } from './internal.js';
+import { TaskAbortedError } from './errors.js';
+import { type InternalTriggerOptions, abandonOnAbort, kRunInfo, triggerOptionsError } from './internal.js';
 import { Task, type ITaskOptions } from './task.js';
 
 /**
@@ -27,10 +28,21 @@ export class TaskOnce<
 
   override trigger(...args: TriggerArguments<TInput>): Promise<TriggerResult<TResult, TCatch>>;
   override trigger(input?: unknown, options?: ITriggerOptions): Promise<TriggerResult<TResult, TCatch>> {
+    if (options !== undefined) {
+      const invalid = triggerOptionsError(options);
+      if (invalid !== undefined) return Promise.reject(invalid);
+      // An aborted caller neither starts the run nor waits for it.
+      if (options.signal?.aborted) {
+        if (options.onFinished !== undefined) queueMicrotask(options.onFinished);
+        return Promise.reject(new TaskAbortedError(this.name, options.signal.reason));
+      }
+    }
     const onFinished = options?.onFinished;
     if (this.#first === undefined) {
       // The run is shared by every caller: one caller's signal must not abort it.
-      const runOptions = onFinished === undefined ? undefined : { onFinished };
+      const info = (options as InternalTriggerOptions | undefined)?.[kRunInfo];
+      const runOptions =
+        onFinished === undefined && info === undefined ? undefined : ({ onFinished, [kRunInfo]: info } as InternalTriggerOptions);
       this.#first = super.trigger(...([input, runOptions] as TriggerArguments<TInput>));
     } else if (onFinished !== undefined) {
       // Nothing runs for this trigger: it is finished once the first run has settled.

@@ -7,8 +7,19 @@ import {
   kAttachSink,
   kDetachSink,
   kEmit,
+  kAbortRuns,
+  kActiveRuns,
+  kAddIdleListener,
+  kRemoveIdleListener,
+  kRunEnded,
+  kRunInfo,
   kScheduleInfo,
+  kWaitingCalls,
+  MANUAL_RUN,
+  type InternalTriggerOptions,
+  type RunInfo,
   toError,
+  triggerOptionsError,
 } from './internal.js';
 import { checkHooks, hooksChanged } from './hooks.js';
 import { kRunSignal } from './nested-run.js';
@@ -108,6 +119,12 @@ class LazyAbort {
   #controller: AbortController | undefined;
   aborted = false;
   reason: unknown;
+  /**
+   * How a stopping manager ends the run this belongs to: set for runs that
+   * settle early when given up on (timeout, caller's signal); other runs only
+   * see their signal abort.
+   */
+  giveUp: ((error: Error) => void) | undefined;
 
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
@@ -129,23 +146,95 @@ class LazyAbort {
   }
 }
 
+/**
+ * The runs of a task that a stopping manager can still reach (see
+ * `kAbortRuns`). A run keeps the set it started in; only runs that have an
+ * abort handle (a guard, or a signal their function read) are in `live`, so a
+ * run that never reads `context.signal` costs nothing here, and one that reads
+ * it after the abort gets a signal that is already aborted.
+ */
+class RunSet {
+  aborted = false;
+  reason: unknown;
+  live: Set<LazyAbort> | undefined;
+
+  add(abort: LazyAbort): void {
+    if (this.aborted) {
+      if (abort.giveUp !== undefined) abort.giveUp(this.reason as Error);
+      else abort.abort(this.reason);
+      return;
+    }
+    (this.live ??= new Set()).add(abort);
+  }
+
+  delete(abort: LazyAbort): void {
+    const live = this.live;
+    if (live !== undefined && live.delete(abort) && live.size === 0) this.live = undefined;
+  }
+
+  abortAll(reason: Error): void {
+    this.aborted = true;
+    this.reason = reason;
+    const live = this.live;
+    this.live = undefined;
+    if (live === undefined) return;
+    for (const abort of live) {
+      if (abort.giveUp !== undefined) abort.giveUp(reason);
+      else abort.abort(reason);
+    }
+  }
+}
+
 class RunContext implements ITaskRunContext {
   readonly attempt: number;
-  readonly #abort: LazyAbort | undefined;
+  #abort: LazyAbort | undefined;
+  /** The abort handle was made here, on the first read of `signal`. */
+  #lazy = false;
+  readonly #runs: RunSet;
+  readonly #info: RunInfo;
 
-  constructor(attempt: number, abort?: LazyAbort) {
+  constructor(attempt: number, abort: LazyAbort | undefined, runs: RunSet, info: RunInfo) {
     this.attempt = attempt;
     this.#abort = abort;
+    this.#runs = runs;
+    this.#info = info;
   }
 
   get signal(): AbortSignal {
-    // Without a timeout or a caller's signal nothing ever aborts the run.
-    return (this.#abort ?? new LazyAbort()).signal;
+    return this.#handle().signal;
   }
 
-  /** @internal The run's signal, or `undefined` when nothing can abort the run. */
-  get [kRunSignal](): AbortSignal | undefined {
-    return this.#abort?.signal;
+  get trigger(): 'manual' | 'schedule' {
+    return this.#info.trigger;
+  }
+
+  get scheduledTime(): Date | undefined {
+    const time = this.#info.scheduledTime;
+    return time === undefined ? undefined : new Date(time);
+  }
+
+  get fence(): number | undefined {
+    return this.#info.fence;
+  }
+
+  /** @internal The run's signal, for the tasks a composite run starts. */
+  get [kRunSignal](): AbortSignal {
+    return this.#handle().signal;
+  }
+
+  /** @internal The attempt has returned: a stopping manager no longer needs to reach it. */
+  [kRunEnded](): void {
+    if (this.#lazy) this.#runs.delete(this.#abort!);
+  }
+
+  #handle(): LazyAbort {
+    let abort = this.#abort;
+    if (abort === undefined) {
+      abort = this.#abort = new LazyAbort();
+      this.#lazy = true;
+      this.#runs.add(abort);
+    }
+    return abort;
   }
 }
 
@@ -185,6 +274,13 @@ class TaskBuffer {
     return this.#waiting.length;
   }
 
+  /** Callers of the waiting calls. */
+  get waitingCallers(): number {
+    let count = 0;
+    for (const call of this.#waiting) count += call.callers.length;
+    return count;
+  }
+
   push(input: unknown, options: ITriggerOptions | undefined): Promise<any> {
     const signal = options?.signal;
     if (signal?.aborted) {
@@ -194,13 +290,16 @@ class TaskBuffer {
     if (this.#running < this.max) {
       this.#running++;
       const onFinished = options?.onFinished;
-      return this.#run(input, {
+      const runOptions: InternalTriggerOptions = {
         signal,
         onFinished: () => {
           onFinished?.();
           this.#next();
         },
-      });
+      };
+      const info = (options as InternalTriggerOptions | undefined)?.[kRunInfo];
+      if (info !== undefined) runOptions[kRunInfo] = info;
+      return this.#run(input, runOptions);
     }
     const caller: BufferedCaller = { input, deferred: createDeferred<any>(), options, onAbort: undefined };
     let call: BufferedCall;
@@ -236,11 +335,13 @@ class TaskBuffer {
     if (call === undefined) return;
     this.#running++;
     const callers = call.callers;
-    // The run is shared: an aborted caller leaves it, the others keep it.
+    // The run is shared: an aborted caller leaves it, the others keep it. It runs with the newest caller's input.
+    const newest = callers[callers.length - 1]!;
+    const info = (newest.options as InternalTriggerOptions | undefined)?.[kRunInfo];
     runShared(
       callers,
       this.#taskName(),
-      (options) => this.#run(callers[callers.length - 1]!.input, options),
+      (options) => this.#run(newest.input, info === undefined ? options : { ...options, [kRunInfo]: info } as InternalTriggerOptions),
       () => this.#next(),
     );
   }
@@ -339,6 +440,9 @@ export class Task<
   #plainFulfilled: ((value: unknown) => unknown) | undefined;
   #plainRejected: ((error: unknown) => unknown) | undefined;
   #lastRunDateCache: Date | undefined;
+  /** The runs a stopping manager can still reach; replaced by every abort (see `RunSet`). */
+  #runs = new RunSet();
+  #idleListeners: Array<() => void> | undefined;
   [kScheduleInfo]: ScheduleInfoSource | undefined;
 
   constructor(options: ITaskOptions<TSetup, TSteps, TData, TResult, TInput, TCatch>) {
@@ -522,6 +626,10 @@ export class Task<
    */
   trigger(...args: TriggerArguments<TInput>): Promise<TriggerResult<TResult, TCatch>>;
   trigger(input?: unknown, options?: ITriggerOptions): Promise<TriggerResult<TResult, TCatch>> {
+    if (options !== undefined) {
+      const invalid = triggerOptionsError(options);
+      if (invalid !== undefined) return Promise.reject(invalid);
+    }
     if (this.#buffer !== undefined) return this.#buffer.push(input, options);
     return this.#run(input, options);
   }
@@ -692,6 +800,10 @@ export class Task<
   #emitEvent(type: TTaskEventType, fields?: Partial<ITaskEvent>, timestamp = this.#clock.now()): void {
     const event: ITaskEvent = { type, task: this.getMetadata(), timestamp };
     if (fields !== undefined) Object.assign(event, fields);
+    this.#deliver(event);
+  }
+
+  #deliver(event: ITaskEvent): void {
     deliver(this.eventSubject, event);
     const sinks = this.#sinks;
     if (sinks !== undefined) for (const sink of sinks) deliver(sink, event);
@@ -703,13 +815,28 @@ export class Task<
    * end-of-run handlers as `#execute` uses, without an async function's frame.
    */
   #executePlain(input: unknown, options: ITriggerOptions | undefined): Promise<TResult> {
-    const startTime = this.#beginRun();
+    const info = options === undefined ? MANUAL_RUN : ((options as InternalTriggerOptions)[kRunInfo] ?? MANUAL_RUN);
+    const startTime = this.#beginRun(info);
+    const context = new RunContext(0, undefined, this.#runs, info);
     let result: TResult | PromiseLike<TResult>;
     try {
-      result = this.taskFunction(input as TInput, this.#setupValue, new RunContext(0));
+      result = this.taskFunction(input as TInput, this.#setupValue, context);
     } catch (caught) {
       // Recorded a turn later, like a throw inside the general path's async body.
       result = Promise.reject(caught);
+    }
+    if (this.#runs.live !== undefined) {
+      // The function read its signal: a stopping manager reaches the run until it returns.
+      return Promise.resolve(result).then(
+        (value) => {
+          context[kRunEnded]();
+          return this.#plainSucceeded(value, startTime, options);
+        },
+        (error) => {
+          context[kRunEnded]();
+          return this.#plainFailed(error, startTime, options);
+        },
+      );
     }
     if (options !== undefined) {
       return Promise.resolve(result).then(
@@ -726,7 +853,7 @@ export class Task<
   }
 
   /** Marks a run as started; returns its start time. */
-  #beginRun(): number {
+  #beginRun(info: RunInfo): number {
     this.#active++;
     this.#status = 'running';
     const startTime = this.#clock.now();
@@ -735,7 +862,12 @@ export class Task<
       for (const step of this.#steps) step.reset();
       this.#currentStep = undefined;
     }
-    if (this.#isObserved()) this.#emitEvent('started', undefined, startTime);
+    if (this.#isObserved()) {
+      const event: ITaskEvent = { type: 'started', task: this.getMetadata(), timestamp: startTime, trigger: info.trigger };
+      if (info.scheduledTime !== undefined) event.scheduledTime = info.scheduledTime;
+      if (info.fence !== undefined) event.fence = info.fence;
+      this.#deliver(event);
+    }
     return startTime;
   }
 
@@ -795,9 +927,11 @@ export class Task<
       if (options?.onFinished !== undefined) queueMicrotask(options.onFinished);
       return Promise.reject(new TaskAbortedError(this.name, signal.reason));
     }
-    const startTime = this.#beginRun();
+    const info = (options as InternalTriggerOptions | undefined)?.[kRunInfo] ?? MANUAL_RUN;
+    const startTime = this.#beginRun(info);
+    const runs = this.#runs;
     if (this.timeout === undefined && signal === undefined) {
-      return this.#body(input, undefined).then(
+      return this.#body(input, undefined, runs, info).then(
         (value) => this.#plainSucceeded(value, startTime, options),
         (error) => this.#plainFailed(error, startTime, options),
       );
@@ -825,14 +959,18 @@ export class Task<
         timer = this.#clock.setTimeout(() => giveUp(new TaskTimeoutError(this.name, timeout)), timeout);
       }
       if (signal !== undefined) addAbortListener(signal, onAbort);
-      this.#body(input, guard).then(
+      guard.giveUp = giveUp;
+      runs.add(guard);
+      this.#body(input, guard, runs, info).then(
         (value) => {
+          runs.delete(guard);
           if (settled) return this.#finish(options);
           settled = true;
           cleanup();
           resolve(this.#plainSucceeded(value, startTime, options));
         },
         (error) => {
+          runs.delete(guard);
           if (settled) return this.#finish(options);
           settled = true;
           cleanup();
@@ -847,7 +985,7 @@ export class Task<
   }
 
   /** preTask, setup, the attempts with their backoff, afterTask; stops early once `guard` aborts. */
-  async #body(input: unknown, guard: LazyAbort | undefined): Promise<TResult> {
+  async #body(input: unknown, guard: LazyAbort | undefined, runs: RunSet, info: RunInfo): Promise<TResult> {
     const hookOptions = guard === undefined ? undefined : { signal: guard.signal };
     // Hooks given as functions are only known now; a cycle fails the run before any hook starts.
     if (this.#preTask !== undefined || this.#afterTask !== undefined) checkHooks(this, true);
@@ -861,10 +999,13 @@ export class Task<
     }
     let result: TResult;
     for (let attempt = 0; ; attempt++) {
+      const context = new RunContext(attempt, guard, runs, info);
       try {
-        result = await this.taskFunction(input as TInput, this.#setupValue, new RunContext(attempt, guard));
+        result = await this.taskFunction(input as TInput, this.#setupValue, context);
+        context[kRunEnded]();
         break;
       } catch (error) {
+        context[kRunEnded]();
         guard?.throwIfAborted();
         const retry = this.retry;
         if (retry === undefined || attempt >= retry.retries) throw error;
@@ -892,8 +1033,52 @@ export class Task<
 
   #finish(options: ITriggerOptions | undefined): void {
     this.#active--;
-    if (this.#active === 0 && this.#status === 'running') this.#status = this.#lastError ? 'failed' : 'completed';
+    if (this.#active === 0) {
+      if (this.#status === 'running') this.#status = this.#lastError ? 'failed' : 'completed';
+      // No run is under way: abort handles of runs that read their signal late need no keeping.
+      if (this.#runs.live !== undefined) this.#runs = new RunSet();
+    }
     options?.onFinished?.();
+    // After onFinished, which may start the next buffered call.
+    if (this.#active === 0 && this.#idleListeners !== undefined) {
+      for (const listener of [...this.#idleListeners]) listener();
+    }
+  }
+
+  /**
+   * @internal Aborts the signal of every run under way with `reason`: runs
+   * that would settle early on a timeout settle now, rejecting with `reason`;
+   * a run whose function has not read its signal yet finds it aborted.
+   */
+  [kAbortRuns](reason: Error): void {
+    if (this.#active === 0) return;
+    const runs = this.#runs;
+    this.#runs = new RunSet();
+    runs.abortAll(reason);
+  }
+
+  /** @internal */
+  get [kActiveRuns](): number {
+    return this.#active;
+  }
+
+  /** @internal */
+  get [kWaitingCalls](): number {
+    return this.#buffer?.waitingCallers ?? 0;
+  }
+
+  /** @internal */
+  [kAddIdleListener](listener: () => void): void {
+    (this.#idleListeners ??= []).push(listener);
+  }
+
+  /** @internal */
+  [kRemoveIdleListener](listener: () => void): void {
+    const listeners = this.#idleListeners;
+    if (listeners === undefined) return;
+    const index = listeners.indexOf(listener);
+    if (index !== -1) listeners.splice(index, 1);
+    if (listeners.length === 0) this.#idleListeners = undefined;
   }
 
   /** Waits out a retry backoff; ends early (rejecting) when the run is given up on. */

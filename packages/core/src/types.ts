@@ -75,8 +75,15 @@ export interface ITaskEvent {
   /** With `queued`: the constraint group and key the trigger waits on. */
   constraintGroup?: string;
   constraintKey?: string;
-  /** With `skipped` events of scheduled ticks: the tick that did not run (epoch ms). */
+  /**
+   * With `started` events of scheduled runs, the tick that runs; with
+   * `skipped` events of scheduled ticks, the tick that did not run (epoch ms).
+   */
   scheduledTime?: number;
+  /** With `started`: why the run started, as `context.trigger` says. */
+  trigger?: 'manual' | 'schedule';
+  /** With `started` events of scheduled runs: the coordinator's fencing number for the tick, when it gave one. */
+  fence?: number;
 }
 
 /** What `TaskManager.addExecuteRemoveTask` reports. */
@@ -124,10 +131,25 @@ export interface IScheduledRun {
 
 /** Passed as the third argument of every task function. */
 export interface ITaskRunContext {
-  /** Aborted when the run times out or the caller's signal aborts. */
+  /**
+   * Aborted when the run times out, the caller's signal aborts, or a stopping
+   * `TaskManager` gives up waiting for the run (reason: `TaskCancelledError`).
+   */
   readonly signal: AbortSignal;
   /** 0 for the first attempt, 1 for the first retry, and so on. */
   readonly attempt: number;
+  /** `schedule` for a run of a scheduled tick, `manual` for every other trigger. */
+  readonly trigger: 'manual' | 'schedule';
+  /** On scheduled runs: the tick this run belongs to (the same on every instance). */
+  readonly scheduledTime?: Date;
+  /**
+   * On scheduled runs granted by a distributed coordinator that hands out
+   * fencing numbers: the tick's fence. It grows with every grant of the task,
+   * so a store can refuse a write that carries an older one.
+   *
+   * @example taskFunction: async (_input, _setup, { fence }) => db.write(row, { fence })
+   */
+  readonly fence?: number;
 }
 
 /**

@@ -134,7 +134,7 @@ describe('CronScheduler', () => {
         [Date.parse('2026-01-01T10:00:02Z'), 'overlap: the previous run is still running'],
         [Date.parse('2026-01-01T10:00:03Z'), 'overlap: the previous run is still running'],
       ]);
-      await manager.stop();
+      await manager.stop({ timeoutMs: 0 });
     });
 
     it('asks the coordinator with the scheduled tick, so two instances run each tick once', async () => {

@@ -89,6 +89,8 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
    */
   readonly #watched = new Map<AbortSignal, Set<Waiter>>();
   readonly #onAbort = (event: Event): void => this.#abortWaiters(event.target as AbortSignal);
+  /** Triggers of this engine in a line (queued on a key), for `manager.waiting`. */
+  #waiting = 0;
 
   constructor(host: ConstraintEngineHost) {
     this.#host = host;
@@ -120,12 +122,18 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     for (const waiter of evacuated) this.admit(waiter);
   }
 
+  /** How many of this engine's triggers wait in line. */
+  get waiting(): number {
+    return this.#waiting;
+  }
+
   stop(reason: string): void {
     const cancelled: Waiter[] = [];
     for (const core of this.#cores) cancelled.push(...this.#takeOwnWaiters(core));
     cancelled.sort((a, b) => a.seq - b.seq);
     for (const waiter of cancelled) {
       if (waiter.signal !== undefined) this.#unwatch(waiter);
+      this.#waiting--;
       waiter.state = DONE;
       for (const state of waiter.entries) {
         if (state.users > 0) state.users--;
@@ -231,6 +239,7 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
 
   #park(waiter: Waiter, state: KeyState): void {
     const moved = waiter.parkedOn !== state;
+    if (waiter.state !== QUEUED) this.#waiting++;
     waiter.state = QUEUED;
     waiter.parkedOn = state;
     state.queue.push(waiter);
@@ -259,6 +268,7 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     if (waiter.reserved !== undefined) dropReservations(waiter, false);
     if (waiter.signal !== undefined) this.#unwatch(waiter);
     waiter.epoch = currentEpoch();
+    if (waiter.state === QUEUED) this.#waiting--;
     waiter.state = ADMITTED;
   }
 
@@ -374,6 +384,7 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
   #abortWaiter(waiter: Waiter, reason: unknown): void {
     if (waiter.state !== QUEUED) return;
     waiter.state = DONE;
+    this.#waiting--;
     const parked = waiter.parkedOn!;
     parked.queued--;
     // The queue drops it lazily when it reaches the head; many aborted entries behind a long wait are dropped now.

@@ -8,7 +8,7 @@ export default defineProject({
   resolve: { alias: workspaceAliases },
   test: {
     name: 'spec-examples',
-    include: ['spec/**/*.test.ts'],
+    include: ['spec/**/*.test.ts', 'shutdown/**/*.test.ts'],
     typecheck: { enabled: true, include: ['spec/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
   },
 });

@@ -34,7 +34,7 @@ let stopping = false;
 const shutdown = (signal: string) => {
   if (stopping) process.exit(130);
   stopping = true;
-  console.log(`\n${signal}: stopping…`);
+  console.log(`\n${signal}: stopping — the runs under way finish first (Ctrl+C again to quit at once)`);
   demo.stop().then(
     () => process.exit(0),
     (error: unknown) => {

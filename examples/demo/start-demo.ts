@@ -22,8 +22,12 @@ export interface Demo {
   readonly dashboard: DashboardServer;
   /** Features left out because their package could not be loaded. */
   readonly missing: string[];
-  /** Stops the workload, the manager and the server. */
-  stop(): Promise<void>;
+  /**
+   * Stops the workload, lets the runs under way finish (printing how many are
+   * left; after `timeoutMs` their signals abort), then stops the manager and
+   * the server.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 type DomainData = { domain: string };
@@ -43,7 +47,6 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * ite
  */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const missing: string[] = [];
-  const stopping = new AbortController();
 
   // Constraints and cron come from their own packages; the demo still runs (with less to show) without them.
   let scheduler: SchedulerPort | undefined;
@@ -76,14 +79,16 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const manager = new TaskManager(scheduler === undefined ? {} : { scheduler });
   for (const group of groups) manager.addConstraintGroup(group);
 
-  /** Waits, or fails at once when the demo stops, so no timer outlives it. */
-  const work = (min: number, max: number) =>
+  /**
+   * Waits like real work would; fails at once when the run's signal aborts
+   * (the manager gave up waiting for it at stop), so no timer outlives the demo.
+   */
+  const work = (min: number, max: number, signal: AbortSignal) =>
     new Promise<void>((resolve, reject) => {
-      const signal = stopping.signal;
-      if (signal.aborted) return reject(new Error('demo stopped'));
+      if (signal.aborted) return reject(signal.reason);
       const onAbort = () => {
         clearTimeout(timer);
-        reject(new Error('demo stopped'));
+        reject(signal.reason);
       };
       const timer = setTimeout(() => {
         signal.removeEventListener('abort', onAbort);
@@ -109,16 +114,16 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         { name: 'deploy', description: 'Deploying', percentage: 40 },
         { name: 'verify', description: 'Verifying', percentage: 10 },
       ] as const,
-      taskFunction: async () => {
+      taskFunction: async (_input, _setup, { signal }) => {
         deploy.notifyStep('build');
-        await work(700, 1500);
+        await work(700, 1500, signal);
         deploy.notifyStep('test');
-        await work(500, 1200);
+        await work(500, 1200, signal);
         maybeFail(0.12, '2 tests failed: checkout.spec.ts');
         deploy.notifyStep('deploy');
-        await work(900, 1800);
+        await work(900, 1800, signal);
         deploy.notifyStep('verify');
-        await work(300, 600);
+        await work(300, 600, signal);
         return 'deployed';
       },
     });
@@ -134,22 +139,22 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
           { name: 'challenge', description: 'DNS-01 challenge', percentage: 50 },
           { name: 'install', description: 'Installing', percentage: 30 },
         ] as const,
-        taskFunction: async () => {
+        taskFunction: async (_input, _setup, { signal }) => {
           renew.notifyStep('order');
-          await work(300, 700);
+          await work(300, 700, signal);
           renew.notifyStep('challenge');
-          await work(800, 1800);
+          await work(800, 1800, signal);
           maybeFail(0.1, 'ACME: too many certificates for this domain');
           renew.notifyStep('install');
-          await work(300, 600);
+          await work(300, 600, signal);
         },
       });
       const dns: Task<undefined, any, DomainData> = new Task({
         name: `${tenant.id}:update-dns:${domain}`,
         data: { domain },
         labels: { ...labels, kind: 'dns' },
-        taskFunction: async () => {
-          await work(400, 1200);
+        taskFunction: async (_input, _setup, { signal }) => {
+          await work(400, 1200, signal);
         },
       });
       triggerable.push(renew, dns);
@@ -159,8 +164,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       name: `${tenant.id}:sync-inventory`,
       labels: { ...labels, kind: 'sync' },
       retry: { retries: 1, backoffMs: 300 },
-      taskFunction: async () => {
-        await work(600, 1600);
+      taskFunction: async (_input, _setup, { signal }) => {
+        await work(600, 1600, signal);
         maybeFail(0.25, 'upstream timed out after 1500 ms');
       },
     });
@@ -172,8 +177,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     buffered: true,
     bufferMax: 2,
     labels: { tenantId: 'globex', kind: 'ingest' },
-    taskFunction: async () => {
-      await work(400, 900);
+    taskFunction: async (_input, _setup, { signal }) => {
+      await work(400, 900, signal);
     },
   });
 
@@ -184,18 +189,18 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       { name: 'probe', description: 'Probing endpoints', percentage: 70 },
       { name: 'report', description: 'Reporting', percentage: 30 },
     ] as const,
-    taskFunction: async () => {
+    taskFunction: async (_input, _setup, { signal }) => {
       health.notifyStep('probe');
-      await work(600, 1200);
+      await work(600, 1200, signal);
       health.notifyStep('report');
-      await work(200, 400);
+      await work(200, 400, signal);
     },
   });
   const rollup: Task<undefined, [], DomainData> = new Task({
     name: 'acme:billing-rollup',
     labels: { tenantId: 'acme', kind: 'cron' },
-    taskFunction: async () => {
-      await work(1500, 2500);
+    taskFunction: async (_input, _setup, { signal }) => {
+      await work(1500, 2500, signal);
     },
   });
 
@@ -262,16 +267,42 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     manager,
     dashboard,
     missing,
-    stop() {
+    stop(stopOptions = {}) {
       stopped ??= (async () => {
         for (const timer of timers) clearInterval(timer);
         stopReporting();
-        stopping.abort();
-        await manager.stop();
+        const stopReportingDrain = reportDrain(manager, options);
+        try {
+          await manager.stop({ timeoutMs: stopOptions.timeoutMs ?? 10_000 });
+        } finally {
+          stopReportingDrain();
+        }
         await dashboard.close();
       })();
       return stopped;
     },
+  };
+}
+
+/** While the manager drains: "waiting for 3 runs…", a line each time one ends. */
+function reportDrain(manager: TaskManager, options: DemoOptions): () => void {
+  const output = options.output === undefined ? process.stdout : options.output;
+  if (output === false) return () => undefined;
+  let last = -1;
+  const print = () => {
+    // Triggers still waiting on constraints are cancelled by stop(); what runs is waited for.
+    const left = manager.running;
+    if (left === last) return;
+    last = left;
+    output.write(left === 0 ? 'every run has ended\n' : `waiting for ${left} ${left === 1 ? 'run' : 'runs'}…\n`);
+  };
+  print();
+  const subscription = manager.taskSubject.subscribe((event: ITaskEvent) => {
+    if (event.type === 'completed' || event.type === 'failed') queueMicrotask(print);
+  });
+  return () => {
+    subscription.unsubscribe();
+    print();
   };
 }
 

@@ -318,7 +318,7 @@ export class TaskManager {
     if (typeof name !== 'string') return Promise.reject(typeError('name', 'a task name (string)', name));
     const task = this.taskMap.get(name);
     if (task === undefined) return Promise.reject(new TaskNotFoundError(name));
-    return this.triggerTaskConstrained(task, input, options);
+    return this.#trigger(task, input, options);
   }
 
   /**
@@ -335,16 +335,24 @@ export class TaskManager {
     if (typeof task !== 'object' || task === null || typeof task.trigger !== 'function') {
       return Promise.reject(typeError('task', 'a Task', task));
     }
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      if (typeof options !== 'object' || options === null) {
-        return Promise.reject(typeError('options', 'an object such as `{ signal }`', options));
-      }
-      signal = options.signal;
-      if (signal !== undefined) {
-        if (!isAbortSignal(signal)) return Promise.reject(typeError('signal', 'an AbortSignal', signal));
-        if (signal.aborted) return Promise.reject(new TaskAbortedError(task.name, signal.reason));
-      }
+    return this.#trigger(task, input, options);
+  }
+
+  #trigger(task: AnyTask, input: unknown, options: ITaskManagerTriggerOptions | undefined): Promise<unknown> {
+    if (options !== undefined) return this.#triggerWithOptions(task, input, options);
+    const engine = this.#engine;
+    if (engine === undefined || this.constraintGroups.length === 0) return task.trigger(input);
+    return this.#runConstrained(engine, task, input, undefined);
+  }
+
+  #triggerWithOptions(task: AnyTask, input: unknown, options: ITaskManagerTriggerOptions): Promise<unknown> {
+    if (typeof options !== 'object' || options === null) {
+      return Promise.reject(typeError('options', 'an object such as `{ signal }`', options));
+    }
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (!isAbortSignal(signal)) return Promise.reject(typeError('signal', 'an AbortSignal', signal));
+      if (signal.aborted) return Promise.reject(new TaskAbortedError(task.name, signal.reason));
     }
     const engine = this.#engine;
     if (engine === undefined || this.constraintGroups.length === 0) {

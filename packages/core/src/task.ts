@@ -188,12 +188,11 @@ class RunSet {
 class RunContext implements ITaskRunContext {
   readonly attempt: number;
   #abort: LazyAbort | undefined;
-  /** The abort handle was made here, on the first read of `signal`. */
-  #lazy = false;
-  readonly #runs: RunSet;
+  /** Where a handle made on the first read of `signal` goes; `undefined` when the run has its guard. */
+  readonly #runs: RunSet | undefined;
   readonly #info: RunInfo;
 
-  constructor(attempt: number, abort: LazyAbort | undefined, runs: RunSet, info: RunInfo) {
+  constructor(attempt: number, abort: LazyAbort | undefined, runs: RunSet | undefined, info: RunInfo) {
     this.attempt = attempt;
     this.#abort = abort;
     this.#runs = runs;
@@ -224,15 +223,14 @@ class RunContext implements ITaskRunContext {
 
   /** @internal The attempt has returned: a stopping manager no longer needs to reach it. */
   [kRunEnded](): void {
-    if (this.#lazy) this.#runs.delete(this.#abort!);
+    if (this.#runs !== undefined && this.#abort !== undefined) this.#runs.delete(this.#abort);
   }
 
   #handle(): LazyAbort {
     let abort = this.#abort;
     if (abort === undefined) {
       abort = this.#abort = new LazyAbort();
-      this.#lazy = true;
-      this.#runs.add(abort);
+      this.#runs!.add(abort);
     }
     return abort;
   }
@@ -999,7 +997,7 @@ export class Task<
     }
     let result: TResult;
     for (let attempt = 0; ; attempt++) {
-      const context = new RunContext(attempt, guard, runs, info);
+      const context = new RunContext(attempt, guard, guard === undefined ? runs : undefined, info);
       try {
         result = await this.taskFunction(input as TInput, this.#setupValue, context);
         context[kRunEnded]();

@@ -11,7 +11,13 @@ export { TaskOnce } from './task-once.js';
 export { TaskDebounced } from './task-debounced.js';
 export type { ITaskDebouncedOptions } from './task-debounced.js';
 export { TaskManager, TaskMap } from './task-manager.js';
-export type { ITaskManagerOptions, TaskInputArguments } from './task-manager.js';
+export type {
+  ITaskManagerOptions,
+  ITaskManagerStopOptions,
+  ITaskManagerTriggerOptions,
+  TaskInputArguments,
+  TaskManagerState,
+} from './task-manager.js';
 export { distributedCoordination };
 export { AbstractDistributedCoordinator, InMemoryCoordinator } from './distributed-coordination.js';
 export type { IDistributedTaskRequest, IDistributedTaskRequestResult } from './distributed-coordination.js';

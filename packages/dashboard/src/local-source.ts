@@ -136,6 +136,14 @@ export function createLocalDashboardSource(
 
   let subscription: { unsubscribe(): void } | undefined;
   let closed = false;
+  let stopped = false;
+  // The manager's stop() resolves after the last task event: what is pending goes out, then the end.
+  const stateSubscription = manager.stateChanges?.subscribe((state) => {
+    stopped = state === 'stopped';
+    if (!stopped || listeners.size === 0) return;
+    coalescer.flush();
+    for (const listener of [...listeners]) listener.stopped?.();
+  });
   const onEvent = (event: ITaskEvent): void => {
     const entry = toDashboardEvent(event, instanceId);
     if (recordRuns) history.add(entry);
@@ -170,6 +178,7 @@ export function createLocalDashboardSource(
         watch();
       }
       listeners.add(listener);
+      if (stopped) listener.stopped?.();
       return {
         unsubscribe: () => {
           if (!listeners.delete(listener) || listeners.size > 0) return;
@@ -180,6 +189,7 @@ export function createLocalDashboardSource(
     },
     close(): void {
       closed = true;
+      stateSubscription?.unsubscribe();
       listeners.clear();
       coalescer.clear();
       unwatch();

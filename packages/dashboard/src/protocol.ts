@@ -31,6 +31,14 @@ export interface DashboardManager {
   };
   /** Present on a `TaskManager`; the id events and runs are tagged with. */
   readonly instanceId?: string;
+  /**
+   * Present on a `TaskManager`: its state now and at every change (`stopped`
+   * once its last run has ended). The local source tells its listeners when
+   * the manager has stopped.
+   */
+  readonly stateChanges?: {
+    subscribe(next: (state: string) => void): { unsubscribe(): void };
+  };
 }
 
 /** A task's metadata as it travels as JSON: dates become epoch ms. */
@@ -196,6 +204,13 @@ export interface DashboardSourceListener {
    * store is down: a message for the page; `undefined` once it can again.
    */
   problem?(message: string | undefined): void;
+  /**
+   * What the source shows has stopped (its manager's `stop()` has ended): no
+   * more updates follow. The dashboard handler then sends a final `stopped`
+   * event and ends its streams, so that a server can close. Called again for
+   * a listener that subscribes while it is still stopped.
+   */
+  stopped?(): void;
 }
 
 /** Options of {@link DashboardSource.getSnapshot}. */

@@ -103,6 +103,9 @@ export const dashboardStyles = css`
   .connection.disconnected::before {
     background: var(--tb-fail);
   }
+  .connection.stopped::before {
+    background: var(--tb-muted);
+  }
   .stats {
     display: flex;
     gap: 14px;
@@ -162,6 +165,11 @@ export const dashboardStyles = css`
     border-color: var(--tb-warn);
     color: var(--tb-text);
     background: color-mix(in srgb, var(--tb-warn) 12%, var(--tb-surface));
+  }
+  .banner.stopped {
+    border-color: var(--tb-muted);
+    color: var(--tb-text);
+    background: color-mix(in srgb, var(--tb-muted) 10%, var(--tb-surface));
   }
   .notice {
     font-size: 13px;

@@ -35,7 +35,12 @@ export type DashboardTheme = 'auto' | 'light' | 'dark';
  * `idle`: nothing to watch; `local`: a manager in this page; `connecting`,
  * `live` and `disconnected`: a remote manager over Server-Sent Events.
  */
-export type DashboardConnectionState = 'idle' | 'local' | 'connecting' | 'live' | 'disconnected';
+/**
+ * `stopped`: the server said the manager it shows has stopped (a final
+ * `stopped` event); the element keeps the last picture and does not reconnect
+ * until `reconnect()` (or the "Reconnect" button).
+ */
+export type DashboardConnectionState = 'idle' | 'local' | 'connecting' | 'live' | 'disconnected' | 'stopped';
 
 const RETRY_MIN_MS = 1000;
 /** Zoom levels of the timeline, in minutes. */
@@ -458,6 +463,13 @@ export class TaskbufferDashboard extends LitElement {
       this.#problem = typeof message === 'string' && message !== '' ? message : undefined;
       this.requestUpdate();
     });
+    source.addEventListener('stopped', () => {
+      // The manager stopped: the stream ends for good, with no retry.
+      closed = true;
+      source.close();
+      this.#setConnection('stopped');
+      this.requestUpdate();
+    });
     // EventSource retries some failures on its own and gives up on others (an HTTP error,
     // a wrong content type); retrying here, with backoff, covers both the same way.
     source.addEventListener('error', () => {
@@ -581,6 +593,7 @@ export class TaskbufferDashboard extends LitElement {
       connecting: 'connecting…',
       live: 'live',
       disconnected: 'disconnected',
+      stopped: 'stopped',
     };
     return html`<span class="connection ${this.#connection}" data-state=${this.#connection}
       >${labels[this.#connection]}</span
@@ -634,6 +647,13 @@ export class TaskbufferDashboard extends LitElement {
   }
 
   #renderBanner(now: number): TemplateResult | typeof nothing {
+    if (this.#connection === 'stopped') {
+      return html`<div class="banner stopped" role="status">
+        <span class="grow"><strong>Stopped</strong>: the task manager behind this dashboard has stopped.</span>
+        <span class="spacer"></span>
+        ${this.src ? html`<button type="button" @click=${() => this.reconnect()}>Reconnect</button>` : nothing}
+      </div>`;
+    }
     if (this.#connection !== 'disconnected') return nothing;
     const seconds = Math.max(0, Math.ceil((this.#retryAt - now) / 1000));
     const where = this.#eventsUrl?.href ?? this.src ?? '';

@@ -53,7 +53,7 @@ describe.skipIf(!hasChromium)('pnpm demo', () => {
     await browser?.close();
   });
 
-  it('serves a live dashboard: tasks and progress change without a reload, and a stopped server shows as disconnected', async () => {
+  it('serves a live dashboard: tasks and progress change without a reload, and a stopped manager shows as stopped', async () => {
     const { startDemo } = (await import(demoModule)) as { startDemo: StartDemo };
     demo = await startDemo({ port: 0, output: false });
     expect(demo.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -158,10 +158,11 @@ describe.skipIf(!hasChromium)('pnpm demo', () => {
 
     await demo.stop();
     demo = undefined;
-    const banner = dashboard.locator('[role="alert"]');
+    // The manager drained and stopped: the page says so and does not retry.
+    const banner = dashboard.locator('.banner.stopped');
     await banner.waitFor({ timeout: 10_000 });
-    expect(await banner.textContent()).toMatch(/Disconnected[\s\S]*Retrying in \d+ s/);
-    // The tasks seen last stay on screen while it retries.
+    expect(await banner.textContent()).toMatch(/Stopped[\s\S]*has stopped/);
+    // The tasks seen last stay on screen.
     expect(await rows.count()).toBeGreaterThanOrEqual(15);
     expect(pageErrors).toEqual([]);
     await page.close();

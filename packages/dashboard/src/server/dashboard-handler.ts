@@ -219,6 +219,8 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
   let closed = false;
   /** What the source last reported as wrong, told to every new watcher too. */
   let problem: string | undefined;
+  /** The source has stopped (its manager's stop() has ended): streams end after a final `stopped` event. */
+  let sourceStopped = false;
 
   const takeSnapshot = async (runs: boolean): Promise<DashboardSnapshot> => {
     const snapshot = await source.getSnapshot({ nextRunsLimit, runs });
@@ -227,6 +229,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
   const snapshotMessage = (snapshot: DashboardSnapshot) => `event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`;
   const problemMessage = (message: string | undefined) =>
     `event: problem\ndata: ${JSON.stringify({ message: message ?? null })}\n\n`;
+  const stoppedMessage = 'event: stopped\ndata: {}\n\n';
 
   const write = (client: Client, message: string): void => {
     const response = client.response;
@@ -261,11 +264,22 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
 
   // The source is watched only while someone watches the dashboard.
   const startWatching = () => {
+    sourceStopped = false;
     subscription = source.subscribe({
       update: (update: DashboardUpdate) => broadcast(`event: update\ndata: ${JSON.stringify(update)}\n\n`),
       problem: (message) => {
         problem = message;
         broadcast(problemMessage(message));
+      },
+      stopped: () => {
+        // Nothing more will come: say so and end every stream, so that the server can close.
+        sourceStopped = true;
+        const ending = [...clients];
+        clients.clear();
+        for (const client of ending) {
+          if (!client.response.writableEnded) client.response.end(stoppedMessage);
+        }
+        stopWatching();
       },
     });
     if (snapshotIntervalMs > 0) {
@@ -317,6 +331,12 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
     takeSnapshot(true).then(
       (snapshot) => {
         if (removed || closed || response.writableEnded) return;
+        if (sourceStopped) {
+          // The last picture, then the end: the page shows the manager as stopped.
+          response.end(snapshotMessage(snapshot) + stoppedMessage);
+          if (clients.size === 0) stopWatching();
+          return;
+        }
         clients.add(client);
         write(client, snapshotMessage(snapshot) + (problem === undefined ? '' : problemMessage(problem)));
       },

@@ -20,7 +20,9 @@ import { createHash } from 'node:crypto';
  * `TIME` before a write is allowed.
  *
  * A grant is repeated only to the same request id from the same process for
- * the same tick. The fence is `max(previous fence + 1, tick × 1000)`: it grows
+ * the same tick. A tick its holder handed back unstarted (`abandoned`, see
+ * `ABANDON_SCRIPT`) may be claimed again by anyone while it is within the
+ * grace period; that claim gets a new, larger fence. The fence is `max(previous fence + 1, tick × 1000)`: it grows
  * with the tick even when Redis has lost the previous fence (an empty restart,
  * an older snapshot, a replica promoted before it caught up), and a tick
  * granted twice after such a loss gets the same fence both times.
@@ -33,14 +35,16 @@ local grace = tonumber(ARGV[4])
 local token = ARGV[5] or ''
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local state = redis.call('HMGET', key, 'tick', 'rid', 'fence', 'owner', 'token')
+local state = redis.call('HMGET', key, 'tick', 'rid', 'fence', 'owner', 'token', 'abandoned')
 local lastTick = tonumber(state[1])
 local owner = state[4] or ''
 if lastTick ~= nil and tick == lastTick then
   if state[2] == rid and (state[5] or '') == token then
     return {'repeat', tonumber(state[3]), now, lastTick, owner}
   end
-  return {'taken', 0, now, lastTick, owner}
+  if state[6] ~= '1' then
+    return {'taken', 0, now, lastTick, owner}
+  end
 end
 if lastTick ~= nil and tick < lastTick then
   return {'superseded', 0, now, lastTick, owner}
@@ -54,7 +58,7 @@ end
 local fence = math.max((tonumber(state[3]) or 0) + 1, tick * 1000)
 redis.call('HSET', key, 'tick', ARGV[3], 'rid', rid, 'owner', ARGV[2], 'token', token,
   'fence', string.format('%.0f', fence), 'status', 'running', 'claimedAt', string.format('%.0f', now))
-redis.call('HDEL', key, 'endedAt')
+redis.call('HDEL', key, 'endedAt', 'abandoned')
 return {'claimed', fence, now, tick, ARGV[2]}
 `;
 
@@ -63,7 +67,7 @@ return {'claimed', fence, now, tick, ARGV[2]}
  *
  * KEYS[1]  the task's hash
  * ARGV[1]  requestResponseId of the claim
- * ARGV[2]  `succeeded` or `failed`
+ * ARGV[2]  `succeeded`, `failed` or `cancelled`
  * ARGV[3]  the claim's tick, epoch ms
  * ARGV[4]  the claiming process's token
  *
@@ -100,8 +104,38 @@ function script(source: string): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
+/**
+ * Hands back a claimed tick whose run never started (its instance is
+ * stopping): the outcome becomes `cancelled`, and the claim script grants the
+ * tick again to the next instance that asks within the grace period.
+ *
+ * KEYS[1]  the task's hash
+ * ARGV[1]  requestResponseId of the claim
+ * ARGV[2]  the claim's tick, epoch ms
+ * ARGV[3]  the claiming process's token
+ *
+ * Returns `abandoned`, `superseded` (not the task's latest claim, or not this
+ * process's) or `ended` (an outcome was recorded already).
+ */
+export const ABANDON_SCRIPT = `
+local key = KEYS[1]
+local state = redis.call('HMGET', key, 'rid', 'status', 'tick', 'token')
+if state[1] ~= ARGV[1] or state[3] ~= ARGV[2] or (state[4] or '') ~= (ARGV[3] or '') then
+  return 'superseded'
+end
+if state[2] ~= 'running' then
+  return 'ended'
+end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('HSET', key, 'status', 'cancelled', 'abandoned', '1', 'endedAt', string.format('%.0f', now))
+redis.call('HINCRBY', key, 'cancelled', 1)
+return 'abandoned'
+`;
+
 export const claimScript: LuaScript = script(CLAIM_SCRIPT);
 export const outcomeScript: LuaScript = script(OUTCOME_SCRIPT);
+export const abandonScript: LuaScript = script(ABANDON_SCRIPT);
 
 /** How the claim script decided. */
 export type ClaimDecision = 'claimed' | 'repeat' | 'taken' | 'superseded' | 'late' | 'early';
@@ -140,6 +174,15 @@ export function decodeClaimReply(reply: unknown): ClaimReply {
 
 /** How the outcome script decided. */
 export type OutcomeDecision = 'recorded' | 'superseded' | 'conflict';
+
+/** How the abandon script decided. */
+export type AbandonDecision = 'abandoned' | 'superseded' | 'ended';
+
+export function decodeAbandonReply(reply: unknown): AbandonDecision {
+  const text = String(reply);
+  if (text === 'abandoned' || text === 'superseded' || text === 'ended') return text;
+  throw new TypeError(`Unexpected reply from the abandon script: ${text}`);
+}
 
 export function decodeOutcomeReply(reply: unknown): OutcomeDecision {
   const text = String(reply);

@@ -81,6 +81,42 @@ describe.skipIf(!redisServerInstalled)('TaskManager with RedisCoordinator', () =
     await server?.stop();
   });
 
+  describe('abandonClaim and recordOutcome', () => {
+    const request = (submitterId: string, taskName: string, tick: number, status: 'requesting' | 'cancelled' = 'requesting') => ({
+      submitterId,
+      requestResponseId: `${submitterId}:${taskName}:${tick}`,
+      taskName,
+      taskVersion: '1',
+      taskExecutionTime: tick,
+      taskExecutionTimeout: 0,
+      taskExecutionParallel: 1,
+      status,
+    });
+
+    it('hands a tick back once, counts it as cancelled, and records a cancelled run as an outcome', async () => {
+      const keyPrefix = `abandon-${Math.random().toString(36).slice(2, 8)}:`;
+      const a = new RedisCoordinator({ url: server.url, keyPrefix, gracePeriod: 15_000 });
+      const b = new RedisCoordinator({ url: server.url, keyPrefix, gracePeriod: 15_000 });
+      await Promise.all([a.start(), b.start()]);
+      const tick = Math.floor(Date.now() / 1000) * 1000;
+      const first = await a.fireDistributedTaskRequest(request('a', 'job', tick));
+      expect(await b.abandonClaim(request('b', 'job', tick, 'cancelled'))).toBe('superseded');
+      expect(await a.abandonClaim(request('a', 'job', tick, 'cancelled'))).toBe('abandoned');
+      expect(await a.abandonClaim(request('a', 'job', tick, 'cancelled'))).toBe('ended');
+      expect(await a.getTaskState('job')).toMatchObject({ status: 'cancelled', handedBack: true, cancelled: 1 });
+      const second = await b.fireDistributedTaskRequest(request('b', 'job', tick));
+      expect(second.shouldTrigger).toBe(true);
+      expect(second.fence).toBeGreaterThan(first.fence);
+      expect(await a.getTaskState('job')).toMatchObject({ owner: 'b', status: 'running', handedBack: false });
+      // The new holder's run is cut by its stop: recorded as cancelled, and not handed back any more.
+      expect(await b.recordOutcome(request('b', 'job', tick, 'cancelled'))).toBe('recorded');
+      expect(await b.abandonClaim(request('b', 'job', tick, 'cancelled'))).toBe('ended');
+      expect(await a.getTaskState('job')).toMatchObject({ status: 'cancelled', handedBack: false, cancelled: 2 });
+      expect((await a.fireDistributedTaskRequest(request('c', 'job', tick))).shouldTrigger).toBe(false);
+      await Promise.all([a.stop(), b.stop()]);
+    });
+  });
+
   describe('stop', () => {
     it('hands a claimed tick that has not started back, so another instance runs it within the grace period', async () => {
       const keyPrefix = `shutdown-${Math.random().toString(36).slice(2, 8)}:`;

@@ -8,9 +8,12 @@ import {
   systemClock,
 } from '@taskbuffer/core';
 import {
+  type AbandonDecision,
   type ClaimDecision,
   type ClaimReply,
+  abandonScript,
   claimScript,
+  decodeAbandonReply,
   decodeClaimReply,
   decodeOutcomeReply,
   outcomeScript,
@@ -90,8 +93,11 @@ export interface RedisTaskState {
   requestResponseId: string;
   /** The fencing number of the latest claim. */
   fence: number;
-  /** `running` until its outcome is recorded. */
-  status: 'running' | 'succeeded' | 'failed';
+  /**
+   * `running` until its outcome is recorded: `succeeded`, `failed`, or
+   * `cancelled` (its instance stopped before or while it ran).
+   */
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
   /** When the claim was granted, by the Redis server's clock. */
   claimedAt: number;
   /** When its outcome was recorded, by the Redis server's clock. */
@@ -99,6 +105,9 @@ export interface RedisTaskState {
   /** How many outcomes of each kind were recorded for the task. */
   succeeded: number;
   failed: number;
+  cancelled: number;
+  /** The holder handed the tick back unstarted: another instance may claim it within the grace period. */
+  handedBack: boolean;
 }
 
 const DEFAULT_PREFIX = 'taskbuffer:coordinator:';
@@ -263,9 +272,9 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
   }
 
   /**
-   * Records how a granted run ended (`succeeded` or `failed`) on the task's
-   * key. Best effort: never rejects; an outcome for a claim that is no longer
-   * the task's latest is not recorded.
+   * Records how a granted run ended (`succeeded`, `failed` or `cancelled`) on
+   * the task's key. Best effort: never rejects; an outcome for a claim that is
+   * no longer the task's latest is not recorded.
    */
   async updateDistributedTaskRequest(request: IDistributedTaskRequest): Promise<void> {
     await this.recordOutcome(request);
@@ -274,14 +283,14 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
   /**
    * Like `updateDistributedTaskRequest`, but tells what happened: `recorded`,
    * `superseded` (not the task's latest claim, or never granted), `conflict`
-   * (the other outcome was recorded already), `ignored` (a status other than
-   * `succeeded` / `failed`, or a malformed request) or `unavailable`.
+   * (another outcome was recorded already), `ignored` (a status other than
+   * `succeeded` / `failed` / `cancelled`, or a malformed request) or `unavailable`.
    */
   async recordOutcome(
     request: IDistributedTaskRequest,
   ): Promise<'recorded' | 'superseded' | 'conflict' | 'ignored' | 'unavailable'> {
     if (this.#checkRequest(request) !== undefined) return 'ignored';
-    if (request.status !== 'succeeded' && request.status !== 'failed') return 'ignored';
+    if (request.status !== 'succeeded' && request.status !== 'failed' && request.status !== 'cancelled') return 'ignored';
     if (!this.#session.running) return 'unavailable';
     const deadline = systemClock.now() + Math.max(this.gracePeriod, MINIMUM_WAIT);
     const key = this.keyFor(request.taskName);
@@ -292,6 +301,40 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
     if (!outcome.ok) return 'unavailable';
     try {
       return decodeOutcomeReply(outcome.reply);
+    } catch {
+      return 'unavailable';
+    }
+  }
+
+  /**
+   * Hands back a tick this instance claimed but never started (its manager is
+   * stopping): Redis records it as `cancelled` and grants it again to the next
+   * instance that asks for it within `gracePeriod`. Ignored for a claim that
+   * is not this instance's latest, or whose outcome is recorded. Best effort:
+   * never rejects.
+   */
+  override async abandonDistributedTaskRequest(request: IDistributedTaskRequest): Promise<void> {
+    await this.abandonClaim(request);
+  }
+
+  /**
+   * Like `abandonDistributedTaskRequest`, but tells what happened: `abandoned`,
+   * `superseded` (not this instance's latest claim of the task), `ended` (its
+   * outcome was recorded already), `ignored` (a malformed request) or
+   * `unavailable`.
+   */
+  async abandonClaim(request: IDistributedTaskRequest): Promise<AbandonDecision | 'ignored' | 'unavailable'> {
+    if (this.#checkRequest(request) !== undefined) return 'ignored';
+    if (!this.#session.running) return 'unavailable';
+    const deadline = systemClock.now() + Math.max(this.gracePeriod, MINIMUM_WAIT);
+    const key = this.keyFor(request.taskName);
+    const args = [request.requestResponseId, String(request.taskExecutionTime), this.#token];
+    const outcome = await this.#session.run('outcome', () => `the hand-back of "${request.taskName}"`, deadline, (connection) =>
+      connection.evalScript(abandonScript, [key], args),
+    );
+    if (!outcome.ok) return 'unavailable';
+    try {
+      return decodeAbandonReply(outcome.reply);
     } catch {
       return 'unavailable';
     }
@@ -327,6 +370,8 @@ export class RedisCoordinator extends AbstractDistributedCoordinator {
       endedAt: endedAt === undefined ? undefined : Number(endedAt),
       succeeded: Number(fields.get('succeeded') ?? 0),
       failed: Number(fields.get('failed') ?? 0),
+      cancelled: Number(fields.get('cancelled') ?? 0),
+      handedBack: fields.get('abandoned') === '1',
     };
   }
 

@@ -33,7 +33,8 @@ export interface IDistributedTaskRequestResult {
   /**
    * The fencing number of a granted tick, when the coordinator hands one out:
    * it grows with every grant for the task, so a side effect can refuse a
-   * writer holding an older one. The run sees it as `context.fence`.
+   * writer holding an older one. The run sees it as `context.fence`. A
+   * positive number; `0` means none.
    */
   fence?: number;
 }

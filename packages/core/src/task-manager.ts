@@ -818,7 +818,8 @@ export class TaskManager {
       try {
         const result = await coordinator.fireDistributedTaskRequest(request);
         if (!result.shouldTrigger) reason = `distributed coordinator: ${result.reason || 'not elected'}`;
-        else fence = result.fence;
+        // A fence is a positive number; 0 (a grant made without the coordinator's store) is none.
+        else if (typeof result.fence === 'number' && result.fence > 0) fence = result.fence;
       } catch (error) {
         reason = `distributed coordinator failed: ${toError(error).message}`;
       }

@@ -533,6 +533,28 @@ describe('TaskManager', () => {
       expect(coordinator.getOutcome('a:late-claim:10000')).toBe('cancelled');
     });
 
+    it('hand back a granted tick that the scheduler turns down (a run of the task began meanwhile)', async () => {
+      const coordinator = new InMemoryCoordinator();
+      const scheduler = new ManualScheduler();
+      const manager = new TaskManager({ scheduler, distributedCoordinator: coordinator, instanceId: 'a' });
+      const task = new Task({ name: 'overlapping', taskFunction: vi.fn(async () => 'ran') });
+      manager.addTask(task);
+      await manager.start();
+      const steps: string[] = [];
+      const control = {
+        defer: () => void steps.push('defer'),
+        begin: () => {
+          steps.push('begin');
+          return false;
+        },
+      };
+      await scheduler.host!.runScheduledTask('overlapping', { scheduledTime: 12_000 }, control);
+      expect(steps).toEqual(['defer', 'begin']);
+      expect(task.taskFunction).not.toHaveBeenCalled();
+      expect(coordinator.getOutcome('a:overlapping:12000')).toBe('cancelled');
+      await manager.stop();
+    });
+
     it('record a run aborted at the timeout, and one that outlives the grace, as cancelled', async () => {
       vi.useFakeTimers();
       const coordinator = new InMemoryCoordinator();

@@ -87,7 +87,8 @@ async function runInstance(instance: string, url: string): Promise<void> {
   const shutdown = async () => {
     clearInterval(orderTimer);
     await relay.close();
-    await manager.stop();
+    // Drain within the 5 s the parent allows before it kills the instance.
+    await manager.stop({ timeoutMs: 3_000 });
   };
   const stop = () => void shutdown().finally(() => process.disconnect?.());
   process.once('SIGTERM', stop);

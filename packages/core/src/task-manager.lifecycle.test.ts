@@ -533,6 +533,30 @@ describe('TaskManager', () => {
       expect(coordinator.getOutcome('a:late-claim:10000')).toBe('cancelled');
     });
 
+    it('keep the coordinator until the outcome of the last run is recorded, then stop it', async () => {
+      const coordinator = new InMemoryCoordinator();
+      const calls: string[] = [];
+      const update = coordinator.updateDistributedTaskRequest.bind(coordinator);
+      coordinator.updateDistributedTaskRequest = async (request) => {
+        calls.push(`update:${request.status}`);
+        return update(request);
+      };
+      coordinator.stop = async () => void calls.push('stop');
+      const scheduler = new ManualScheduler();
+      const manager = new TaskManager({ scheduler, distributedCoordinator: coordinator, instanceId: 'a' });
+      const { task, gates } = gatedTask('long');
+      manager.addTask(task);
+      await manager.start();
+      const tick = scheduler.fire('long', { scheduledTime: 13_000 });
+      await vi.waitFor(() => expect(manager.running).toBe(1));
+      const stopping = manager.stop();
+      expect(await settled(stopping)).toBe(false);
+      expect(calls).toEqual([]);
+      gates[0]!.open();
+      await Promise.all([tick, stopping]);
+      expect(calls).toEqual(['update:succeeded', 'stop']);
+    });
+
     it('hand back a granted tick that the scheduler turns down (a run of the task began meanwhile)', async () => {
       const coordinator = new InMemoryCoordinator();
       const scheduler = new ManualScheduler();

@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from './clock.js';
 import { TaskAbortedError, invalidOption } from './errors.js';
-import { addAbortListener } from './abort-listeners.js';
-import { createDeferred, kWaitingCalls, triggerOptionsError } from './internal.js';
+import { addAbortListener, removeAbortListener } from './abort-listeners.js';
+import { createDeferred, kAbortRuns, kWaitingCalls, triggerOptionsError } from './internal.js';
 import { type SharedRunCaller, runShared } from './shared-run.js';
 import { Task, type ITaskOptions } from './task.js';
 import type { ITaskStepDefinition, ITriggerOptions, TriggerArguments, TriggerResult } from './types.js';
@@ -95,6 +95,19 @@ export class TaskDebounced<
   #restartTimer(): void {
     if (this.#timer !== undefined) this.#debounceClock.clearTimeout(this.#timer);
     this.#timer = this.#debounceClock.setTimeout(() => this.#fire(), this.debounceTimeInMillis);
+  }
+
+  /** @internal The quiet period ends without a run: every waiting caller rejects with `reason`. */
+  override [kAbortRuns](reason: Error): void {
+    if (this.#timer !== undefined) this.#debounceClock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const caller of this.#waiting.splice(0)) {
+      const signal = caller.options?.signal;
+      if (signal !== undefined && caller.onAbort !== undefined) removeAbortListener(signal, caller.onAbort);
+      caller.options?.onFinished?.();
+      caller.deferred.reject(reason);
+    }
+    super[kAbortRuns](reason);
   }
 
   /** A caller aborted during the quiet period: it leaves, and the run uses the newest remaining input. */

@@ -266,6 +266,35 @@ describe('TaskManager', () => {
       expect(events).toEqual(['started']);
     });
 
+    it('at the timeout also cancels the calls still waiting in a buffer or a debounce period', async () => {
+      vi.useFakeTimers();
+      const manager = new TaskManager();
+      let started = 0;
+      const buffered = new Task({
+        name: 'buffered',
+        buffered: true,
+        bufferMax: 1,
+        taskFunction: async (_input: unknown, _setup, { signal }) => {
+          started++;
+          await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+        },
+      });
+      const debounced = new TaskDebounced({ name: 'debounced', debounceTimeInMillis: 60_000, taskFunction: vi.fn(async () => 'late') });
+      manager.addTask(buffered);
+      manager.addTask(debounced);
+      const runs = [manager.triggerTask(buffered, 1), manager.triggerTask(buffered, 2), manager.triggerTask(debounced)].map((run) =>
+        run.catch((error: unknown) => error),
+      );
+      expect([manager.running, manager.waiting]).toEqual([1, 2]);
+      const stopping = manager.stop({ timeoutMs: 100 });
+      await vi.advanceTimersByTimeAsync(100);
+      await stopping;
+      for (const outcome of await Promise.all(runs)) expect(outcome).toBeInstanceOf(TaskCancelledError);
+      expect(started).toBe(1);
+      expect(debounced.taskFunction).not.toHaveBeenCalled();
+      expect([manager.running, manager.waiting]).toEqual([0, 0]);
+    });
+
     it('aborts the task under way in a Taskchain that is aborted', async () => {
       vi.useFakeTimers();
       const manager = new TaskManager();

@@ -315,6 +315,19 @@ class TaskBuffer {
     return caller.deferred.promise;
   }
 
+  /** Rejects every waiting caller with `error` (a stopping manager gave up on them). */
+  cancelWaiting(error: Error): void {
+    const waiting = this.#waiting.splice(0);
+    for (const call of waiting) {
+      for (const caller of call.callers) {
+        const signal = caller.options?.signal;
+        if (signal !== undefined && caller.onAbort !== undefined) removeAbortListener(signal, caller.onAbort);
+        caller.options?.onFinished?.();
+        caller.deferred.reject(error);
+      }
+    }
+  }
+
   #dropCaller(call: BufferedCall, caller: BufferedCaller, reason: unknown): void {
     const index = call.callers.indexOf(caller);
     if (index === -1) return;
@@ -1049,6 +1062,8 @@ export class Task<
    * a run whose function has not read its signal yet finds it aborted.
    */
   [kAbortRuns](reason: Error): void {
+    // Calls waiting for a place in the buffer would start once the aborted runs return: they go first.
+    this.#buffer?.cancelWaiting(reason);
     if (this.#active === 0) return;
     const runs = this.#runs;
     this.#runs = new RunSet();

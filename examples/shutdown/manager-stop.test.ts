@@ -122,3 +122,28 @@ describe('TaskManager.triggerTask with a signal', () => {
     expect(group.getSnapshot().keys).toEqual([]);
   });
 });
+
+describe('TaskManager.onIdle with constraint groups', () => {
+  it('counts a trigger waiting for an asynchronous shouldExecute, and is idle once it is skipped', async () => {
+    const manager = new TaskManager();
+    let answer!: (verdict: boolean) => void;
+    manager.addConstraintGroup(
+      new TaskConstraintGroup({
+        name: 'gate',
+        maxConcurrent: 1,
+        constraintKeyForExecution: () => 'one',
+        shouldExecute: () => new Promise<boolean>((resolve) => (answer = resolve)),
+      }),
+    );
+    const task = new Task({ name: 'gated', taskFunction: vi.fn(async () => 'ran') });
+    manager.addTask(task);
+    const trigger = manager.triggerTask(task);
+    expect([manager.running, manager.waiting]).toEqual([0, 1]);
+    const idle = manager.onIdle();
+    answer(false);
+    await idle;
+    await expect(trigger).resolves.toBeUndefined();
+    expect([manager.running, manager.waiting]).toEqual([0, 0]);
+    expect(task.taskFunction).not.toHaveBeenCalled();
+  });
+});

@@ -91,6 +91,8 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
   readonly #onAbort = (event: Event): void => this.#abortWaiters(event.target as AbortSignal);
   /** Triggers of this engine in a line (queued on a key), for `manager.waiting`. */
   #waiting = 0;
+  /** Admitted triggers waiting for an asynchronous `shouldExecute` answer. */
+  #checking = 0;
 
   constructor(host: ConstraintEngineHost) {
     this.#host = host;
@@ -122,9 +124,9 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     for (const waiter of evacuated) this.admit(waiter);
   }
 
-  /** How many of this engine's triggers wait in line. */
+  /** How many of this engine's triggers have not started: in line, or waiting for a `shouldExecute` answer. */
   get waiting(): number {
-    return this.#waiting;
+    return this.#waiting + this.#checking;
   }
 
   stop(reason: string): void {
@@ -142,6 +144,7 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
       dropReservations(waiter, true);
       rejectWaiter(waiter, new TaskCancelledError(waiter.task.name, reason));
     }
+    if (cancelled.length > 0) this.#host.left?.();
   }
 
   run(task: AnyTask, input: unknown, options?: { signal?: AbortSignal }): Promise<unknown> {
@@ -286,11 +289,13 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
       // Aborted while `shouldExecute` was asked: nothing ran, so no cooldown starts.
       if (signal.aborted) {
         this.#release(waiter, false);
+        this.#host.left?.();
         return Promise.reject(new TaskAbortedError(waiter.task.name, signal.reason));
       }
       return this.#host.execute(waiter.task, waiter.input, () => this.#release(waiter, true), { signal });
     } catch (error) {
       this.#release(waiter, false);
+      this.#host.left?.();
       return Promise.reject(error);
     }
   }
@@ -318,16 +323,22 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     first: PromiseLike<unknown>,
   ): Promise<unknown> {
     let verdict: unknown = first;
+    this.#checking++;
     for (let index = start; index < checkers.length; index++) {
       const core = checkers[index]!;
       try {
         if (index !== start) verdict = core.shouldExecute!(waiter.task, waiter.input);
         verdict = await verdict;
       } catch (error) {
+        this.#checking--;
         throw this.#checkFailed(waiter, core, error);
       }
-      if (!verdict) return this.#skip(waiter, core);
+      if (!verdict) {
+        this.#checking--;
+        return this.#skip(waiter, core);
+      }
     }
+    this.#checking--;
     return this.#execute(waiter);
   }
 
@@ -341,11 +352,13 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
       reason: `shouldExecute of constraint group "${core.name}" returned false`,
       constraintGroup: core.name,
     });
+    this.#host.left?.();
     return resolvedUndefined;
   }
 
   #checkFailed(waiter: Waiter, core: GroupCore, error: unknown): ConstraintCallbackError {
     this.#release(waiter, false);
+    this.#host.left?.();
     return new ConstraintCallbackError('shouldExecute', core.name, waiter.task.name, error);
   }
 
@@ -403,6 +416,7 @@ export class ConstraintEngine implements ConstraintEnginePort, WaiterOwner {
     }
     for (const state of waiter.entries) state.prune();
     rejectWaiter(waiter, new TaskAbortedError(waiter.task.name, reason));
+    this.#host.left?.();
   }
 
   /** Takes this engine's waiters off every queue of a group (dropping cancelled entries), oldest first. */

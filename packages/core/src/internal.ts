@@ -43,6 +43,13 @@ export interface InternalTriggerOptions extends ITriggerOptions {
  * `undefined`: triggers reject with it before anything starts.
  */
 export function triggerOptionsError(options: unknown): TypeError | undefined {
+  // The common case, checked without a frame that can throw: every trigger with options passes here.
+  if (typeof options === 'object' && options !== null) {
+    const { signal, onFinished } = options as ITriggerOptions;
+    if ((signal === undefined || isAbortSignal(signal)) && (onFinished === undefined || typeof onFinished === 'function')) {
+      return undefined;
+    }
+  }
   try {
     if (typeof options !== 'object' || options === null) invalidOption('options', 'an object such as `{ signal }`', options);
     const { signal, onFinished } = options as ITriggerOptions;

@@ -31,6 +31,12 @@ export interface ConstraintEngineHost {
   ): Promise<unknown>;
   /** Emits an event on the task (and so on the manager's `taskSubject`). */
   emit(task: AnyTask, type: TTaskEventType, fields?: TaskEventFields): void;
+  /**
+   * A trigger left the engine without a run (aborted, cancelled, skipped by
+   * `shouldExecute`, or its check failed): the manager looks again whether it
+   * is idle. Optional for hosts.
+   */
+  left?(): void;
 }
 
 /** Runs every trigger of a manager through its constraint groups. */
@@ -50,7 +56,11 @@ export interface ConstraintEnginePort {
   run(task: AnyTask, input: unknown, options?: { signal?: AbortSignal }): Promise<unknown>;
   /** Rejects every trigger still waiting and clears timers. */
   stop(reason: string): void;
-  /** How many triggers of this engine wait in line now (`manager.waiting` reads it). */
+  /**
+   * How many triggers of this engine have not started: in line, or waiting
+   * for a `shouldExecute` answer (`manager.waiting` and `manager.onIdle()`
+   * read it). An engine that does not count leaves it out.
+   */
   readonly waiting?: number;
 }
 

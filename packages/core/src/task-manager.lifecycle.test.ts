@@ -104,6 +104,7 @@ class OneAtATimeEngine implements ConstraintEnginePort {
     for (const waiter of this.line.splice(0)) {
       waiter.resolve(Promise.reject(new TaskCancelledError(waiter.task.name, reason)));
     }
+    this.#host.left?.();
   }
 }
 

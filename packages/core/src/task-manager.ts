@@ -178,18 +178,10 @@ export class TaskManager {
   /** Scheduled ticks between the scheduler's call and their recorded outcome. */
   readonly #ticks = new Set<TickRun>();
   readonly #ticksBySignal = new Map<AbortSignal, TickRun>();
-  /** How many times the engine has started a run: tells a trigger admitted at once from one that waits. */
-  #executions = 0;
-  /** Triggers that did not start at once through the engine and have not settled. */
-  #pendingConstrained = 0;
   #idleWaiters: Array<() => void> | undefined;
   /** The runs under way were told to abort (stop() timed out): their failures are cancellations. */
   #abortedRuns = false;
   readonly #checkIdle = (): void => this.#resolveIdleWaiters();
-  readonly #constrainedSettled = (): void => {
-    this.#pendingConstrained--;
-    this.#resolveIdleWaiters();
-  };
   readonly #engineHost: ConstraintEngineHost;
   readonly #schedulerHost: SchedulerHost;
 
@@ -217,7 +209,6 @@ export class TaskManager {
     this.#engineHost = {
       clock: this.clock,
       execute: (task, input, onFinished, options) => {
-        this.#executions++;
         const signal = options?.signal;
         if (signal === undefined) return task.trigger(input, { onFinished });
         const tick = this.#ticksBySignal.size === 0 ? undefined : this.#ticksBySignal.get(signal);
@@ -225,6 +216,7 @@ export class TaskManager {
         return task.trigger(input, { onFinished, signal });
       },
       emit: (task, type, fields) => task[kEmit](type, fields),
+      left: () => this.#resolveIdleWaiters(),
     };
     this.#schedulerHost = {
       clock: this.clock,
@@ -342,7 +334,7 @@ export class TaskManager {
     if (options !== undefined) return this.#triggerWithOptions(task, input, options);
     const engine = this.#engine;
     if (engine === undefined || this.constraintGroups.length === 0) return task.trigger(input);
-    return this.#runConstrained(engine, task, input, undefined);
+    return engine.run(task, input);
   }
 
   #triggerWithOptions(task: AnyTask, input: unknown, options: ITaskManagerTriggerOptions): Promise<unknown> {
@@ -358,24 +350,7 @@ export class TaskManager {
     if (engine === undefined || this.constraintGroups.length === 0) {
       return signal === undefined ? task.trigger(input) : task.trigger(input, { signal });
     }
-    return this.#runConstrained(engine, task, input, signal === undefined ? undefined : { signal });
-  }
-
-  /** Runs a trigger through the engine, keeping count of those that do not start at once. */
-  #runConstrained(
-    engine: ConstraintEnginePort,
-    task: AnyTask,
-    input: unknown,
-    options: { signal?: AbortSignal } | undefined,
-  ): Promise<unknown> {
-    const executions = this.#executions;
-    const promise = engine.run(task, input, options);
-    if (this.#executions === executions) {
-      // It waits (or its shouldExecute answers later): idle only once it has settled.
-      this.#pendingConstrained++;
-      promise.then(this.#constrainedSettled, this.#constrainedSettled);
-    }
-    return promise;
+    return engine.run(task, input, signal === undefined ? undefined : { signal });
   }
 
   /**
@@ -553,7 +528,7 @@ export class TaskManager {
   }
 
   #isIdle(): boolean {
-    if (this.#pendingConstrained > 0 || this.#ticks.size > 0) return false;
+    if (this.#ticks.size > 0 || (this.#engine?.waiting ?? 0) > 0) return false;
     for (const task of this.taskMap) if (task[kActiveRuns] > 0 || task[kWaitingCalls] > 0) return false;
     return true;
   }
@@ -761,7 +736,7 @@ export class TaskManager {
       const forget = () => {
         this.#ticksBySignal.delete(run.signal);
       };
-      return this.#runConstrained(engine, task, undefined, { signal: run.signal }).then(forget, forget);
+      return engine.run(task, undefined, { signal: run.signal }).then(forget, forget);
     } catch {
       return Promise.resolve();
     }
@@ -848,7 +823,7 @@ export class TaskManager {
           await task.trigger(undefined, { [kRunInfo]: run.info } as InternalTriggerOptions);
         } else {
           run.phase = 'waiting';
-          await this.#runConstrained(engine, task, undefined, { signal: run.signal });
+          await engine.run(task, undefined, { signal: run.signal });
         }
       } catch {
         // The failure is on the task's events and `lastError`; a tick never rejects into the scheduler.

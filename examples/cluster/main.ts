@@ -86,9 +86,10 @@ async function runInstance(instance: string, url: string): Promise<void> {
   });
   const shutdown = async () => {
     clearInterval(orderTimer);
-    await relay.close();
-    // Drain within the 5 s the parent allows before it kills the instance.
+    // Drain within the 5 s the parent allows before it kills the instance; the relay
+    // still publishes the events of the runs that finish meanwhile.
     await manager.stop({ timeoutMs: 3_000 });
+    await relay.close();
   };
   const stop = () => void shutdown().finally(() => process.disconnect?.());
   process.once('SIGTERM', stop);
